@@ -1,0 +1,16 @@
+# One INTERFACE target carries our warnings and instrumentation; nothing touches global flags.
+add_library(llamachat_flags INTERFACE)
+target_compile_options(llamachat_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+# Boost.Asio/Beast configuration shared by every target.
+target_compile_definitions(llamachat_flags INTERFACE
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_BEAST_USE_STD_STRING_VIEW
+  BOOST_ASIO_DISABLE_CONCEPTS)
+if(LLAMACHAT_COVERAGE)
+  target_compile_options(llamachat_flags INTERFACE --coverage -O0 -fno-inline)
+  target_link_options(llamachat_flags INTERFACE --coverage)
+endif()
+if(LLAMACHAT_SANITIZE)
+  target_compile_options(llamachat_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(llamachat_flags INTERFACE -fsanitize=address,undefined)
+endif()

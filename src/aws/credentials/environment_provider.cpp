@@ -1,0 +1,62 @@
+#include <boost/asio/this_coro.hpp>
+#include <cstdlib>
+
+#include "aws/credentials/provider.hpp"
+
+namespace llamachat::aws::credentials {
+namespace {
+
+class StaticProvider final : public Provider {
+ public:
+  explicit StaticProvider(Credentials c) : credentials_(std::move(c)) {}
+  std::string name() const override { return credentials_.provider.empty() ? "static" : credentials_.provider; }
+  boost::asio::awaitable<Credentials> get() override { co_return credentials_; }
+
+ private:
+  Credentials credentials_;
+};
+
+class EnvironmentProvider final : public Provider {
+ public:
+  explicit EnvironmentProvider(Environment env) : env_(std::move(env)) {}
+  std::string name() const override { return "environment"; }
+  boost::asio::awaitable<Credentials> get() override {
+    auto id = env_("AWS_ACCESS_KEY_ID");
+    auto secret = env_("AWS_SECRET_ACCESS_KEY");
+    if (!id || id->empty() || !secret || secret->empty()) {
+      if ((id && !id->empty()) != (secret && !secret->empty()))
+        throw CredentialsError(
+            "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (only one is set)");
+      throw CredentialsError("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+    }
+    Credentials c;
+    c.access_key_id = *id;
+    c.secret_access_key = *secret;
+    if (auto token = env_("AWS_SESSION_TOKEN")) c.session_token = *token;
+    c.provider = "environment";
+    co_return c;
+  }
+
+ private:
+  Environment env_;
+};
+
+}  // namespace
+
+Environment process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::shared_ptr<Provider> make_static_provider(Credentials credentials) {
+  return std::make_shared<StaticProvider>(std::move(credentials));
+}
+
+std::shared_ptr<Provider> make_environment_provider(Environment env) {
+  return std::make_shared<EnvironmentProvider>(std::move(env));
+}
+
+}  // namespace llamachat::aws::credentials

@@ -1,4 +1,5 @@
 # Writes OUT: a definition of llamachat::api::ui::embedded_files() holding every file of FILES.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(entries "")
 set(i 0)

@@ -1,1 +1,65 @@
-int main() { return 0; }
+// llamachat: entry point. Reads configuration, wires the backend, serves until SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "api/router.hpp"
+#include "app/config.hpp"
+#include "app/wiring.hpp"
+#include "util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace llamachat;
+  const auto env = aws::credentials::process_environment();
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = app::parse_config(args, env);
+  if (!parsed.config) {
+    std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    if (parsed.exit_code != 0) std::fputc('\n', stderr);
+    return parsed.exit_code;
+  }
+  const app::AppConfig& config = *parsed.config;
+  util::set_log_level(config.log_level == "debug"  ? util::LogLevel::debug
+                      : config.log_level == "warn" ? util::LogLevel::warn
+                      : config.log_level == "error" ? util::LogLevel::error
+                                                    : util::LogLevel::info);
+
+  // Signals are taken by one dedicated thread (sigwait), so worker threads never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  try {
+    app::Wiring wiring = app::build_backend(config, env);
+    for (const auto& line : wiring.info) util::log_info(line);
+    for (const auto& line : wiring.warnings) util::log_warn(line);
+
+    api::RouterOptions router_options;
+    router_options.chat.reply_deadline = config.request_timeout;
+    http::Server server(config.server, api::make_router(wiring.backend, router_options));
+    server.listen();
+    util::log_info("listening on " + config.server.host + ":" + std::to_string(server.port()));
+
+    std::thread signal_thread([&server, signals] {
+      int received = 0;
+      sigwait(&signals, &received);
+      util::log_info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+      server.stop();
+    });
+    server.run();
+    wiring.shutdown();
+    // The signal thread may still be waiting when run() ended for another reason; wake it.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    util::log_info("stopped");
+  } catch (const std::exception& e) {
+    util::log_error(std::string("fatal: ") + e.what());
+    return 1;
+  }
+  return 0;
+}

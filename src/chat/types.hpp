@@ -2,9 +2,12 @@
 // The chat domain: what a conversation is, independent of HTTP, JSON and AWS.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "chat/cancellation.hpp"
 
 namespace llamachat::chat {
 
@@ -29,6 +32,10 @@ struct ChatRequest {
   std::string request_id;              // for logs and upstream tracing
   // Absolute time by which the whole reply must be complete (platform cap, e.g. App Runner 120 s).
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // The client asked for a streamed reply; backends may then use their streaming upstream API.
+  bool stream = false;
+  // Emitted when the client disconnects; never null when set by the API layer.
+  std::shared_ptr<CancelSignal> cancel;
 };
 
 struct Usage {

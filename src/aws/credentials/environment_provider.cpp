@@ -27,12 +27,15 @@ class EnvironmentProvider final : public Provider {
       if ((id && !id->empty()) != (secret && !secret->empty()))
         throw CredentialsError(
             "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (only one is set)");
-      throw CredentialsError("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+      throw CredentialsError("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                             CredentialsErrorKind::not_configured);
     }
     Credentials c;
     c.access_key_id = *id;
     c.secret_access_key = *secret;
     if (auto token = env_("AWS_SESSION_TOKEN")) c.session_token = *token;
+    // Legacy name, still honoured by the SDKs.
+    else if (auto legacy = env_("AWS_SECURITY_TOKEN")) c.session_token = *legacy;
     c.provider = "environment";
     co_return c;
   }

@@ -1,0 +1,184 @@
+#include "api/chat_endpoint.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
+#include "api/chat_request.hpp"
+#include "api/error_table.hpp"
+#include "api/sse.hpp"
+#include "util/log.hpp"
+
+namespace llamachat::api {
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::string trimmed(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+http::Response json_response(unsigned status, std::string body, unsigned version) {
+  http::Response res{static_cast<bhttp::status>(status), version};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  return res;
+}
+
+void mark_backend(http::Response& res, const chat::Backend& backend) {
+  const auto info = backend.info();
+  res.set("X-Llamachat-Backend", info.offline ? "offline" : info.name);
+}
+
+// Writes SSE frames one at a time (the keep-alive ticker and the deltas share the socket) and keeps
+// the whole reply for the final "done" event.
+class SseStream final : public chat::EventSink {
+ public:
+  SseStream(http::Exchange& exchange, net::any_io_executor executor)
+      : exchange_(exchange), turn_(executor), tick_(executor) {}
+
+  net::awaitable<bool> on_delta(std::string_view text) override {
+    reply_.append(text);
+    co_return co_await write(sse_delta(text));
+  }
+
+  net::awaitable<bool> write(std::string frame) {
+    while (writing_) {
+      turn_.expires_at(net::steady_timer::time_point::max());
+      co_await turn_.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    writing_ = true;
+    const bool ok = co_await exchange_.write_chunk(frame);
+    last_write_ = steady_clock::now();
+    writing_ = false;
+    turn_.cancel();
+    co_return ok;
+  }
+
+  // Sends a comment whenever the stream was silent for `interval`, until `finished()`.
+  net::awaitable<void> keep_alive(std::chrono::milliseconds interval) {
+    while (!stopped_) {
+      tick_.expires_at(last_write_ + interval);
+      co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
+      if (stopped_) break;
+      if (steady_clock::now() - last_write_ >= interval) {
+        if (!co_await write(std::string(kSseKeepAlive))) break;
+      }
+    }
+  }
+  void stop_keep_alive() {
+    stopped_ = true;
+    tick_.cancel();
+  }
+
+  const std::string& reply() const noexcept { return reply_; }
+
+ private:
+  http::Exchange& exchange_;
+  net::steady_timer turn_;
+  bool writing_ = false;
+  steady_clock::time_point last_write_ = steady_clock::now();
+  std::string reply_;
+  net::steady_timer tick_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend, const ChatEndpointOptions& options) {
+  const http::Request& req = exchange.request();
+  auto parsed = parse_chat_input(req[bhttp::field::content_type], req.body());
+  if (auto* error = std::get_if<HttpError>(&parsed)) {
+    co_await exchange.respond(json_response(error->status, "{\"error\":" + http::json_quote(error->message) + "}", req.version()));
+    co_return;
+  }
+  auto& input = std::get<ChatInput>(parsed);
+  const bool stream = input.stream || accepts_event_stream(req[bhttp::field::accept]);
+
+  chat::ChatRequest request;
+  request.system = chat::kDefaultSystemPrompt;
+  request.messages.push_back({chat::Role::user, std::move(input.message)});
+  request.request_id = exchange.request_id();
+  request.stream = stream;
+  request.deadline = steady_clock::now() + options.reply_deadline;
+  request.cancel = std::make_shared<chat::CancelSignal>();
+  exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
+
+  if (!stream) {
+    chat::AccumulatingSink sink;
+    const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
+    if (exchange.client_gone()) co_return;
+    if (const auto* error = std::get_if<chat::Error>(&outcome)) {
+      const HttpError http_error = chat_endpoint_error(*error);
+      util::log_warn("request " + exchange.request_id() + " failed (" + std::string(error_kind_name(error->kind)) +
+                     "): " + error->message);
+      auto res = json_response(http_error.status, "{\"error\":" + http::json_quote(http_error.message) + "}", req.version());
+      if (http_error.retry_after_seconds) res.set(bhttp::field::retry_after, std::to_string(*http_error.retry_after_seconds));
+      mark_backend(res, backend);
+      co_await exchange.respond(std::move(res));
+      co_return;
+    }
+    const std::string reply = trimmed(sink.text());
+    if (reply.empty()) {
+      auto res = json_response(502, "{\"error\":\"Llama invocation failed: the model returned an empty reply\"}", req.version());
+      mark_backend(res, backend);
+      co_await exchange.respond(std::move(res));
+      co_return;
+    }
+    auto res = json_response(200, "{\"reply\":" + http::json_quote(reply) + "}", req.version());
+    mark_backend(res, backend);
+    co_await exchange.respond(std::move(res));
+    co_return;
+  }
+
+  http::Response head{bhttp::status::ok, req.version()};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  head.set("X-Accel-Buffering", "no");
+  mark_backend(head, backend);
+  if (!co_await exchange.begin_stream(std::move(head))) co_return;
+
+  const auto executor = co_await net::this_coro::executor;
+  SseStream sse(exchange, executor);
+  // The keep-alive ticker references `sse` and the locals below; it is stopped and awaited before they
+  // go out of scope.
+  net::steady_timer ticker_done(executor);
+  bool ticker_running = true;
+  net::co_spawn(
+      executor,
+      [&]() -> net::awaitable<void> {
+        co_await sse.keep_alive(options.keep_alive_interval);
+        ticker_running = false;
+        ticker_done.cancel();
+      },
+      net::detached);
+
+  const chat::Outcome outcome = co_await backend.stream(std::move(request), sse);
+  if (const auto* error = std::get_if<chat::Error>(&outcome)) {
+    if (error->kind != chat::ErrorKind::cancelled) {
+      util::log_warn("request " + exchange.request_id() + " stream failed (" + std::string(error_kind_name(error->kind)) +
+                     "): " + error->message);
+      co_await sse.write(sse_error(chat_endpoint_error(*error).message));
+    }
+  } else {
+    co_await sse.write(sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome)));
+  }
+  sse.stop_keep_alive();
+  while (ticker_running) {
+    ticker_done.expires_at(net::steady_timer::time_point::max());
+    co_await ticker_done.async_wait(net::as_tuple(net::use_awaitable));
+  }
+  co_await exchange.end_stream();
+}
+
+}  // namespace llamachat::api

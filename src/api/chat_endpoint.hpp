@@ -1,0 +1,19 @@
+#pragma once
+// POST /chat: the original design's contract, plus Server-Sent Events when "stream": true.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+
+#include "chat/backend.hpp"
+#include "http/server/server.hpp"
+
+namespace llamachat::api {
+
+struct ChatEndpointOptions {
+  std::chrono::milliseconds reply_deadline{110'000};     // whole reply, under App Runner's 120 s cap
+  std::chrono::milliseconds keep_alive_interval{15'000}; // SSE comment when nothing else was sent
+};
+
+boost::asio::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend,
+                                         const ChatEndpointOptions& options);
+
+}  // namespace llamachat::api

@@ -1,0 +1,32 @@
+#pragma once
+// THE table from failures to HTTP. Every status our API answers for a chat failure comes from here.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chat/error.hpp"
+
+namespace llamachat::api {
+
+// A failure ready to be rendered: status, client-facing message, optional Retry-After seconds.
+struct HttpError {
+  unsigned status = 500;
+  std::string message;
+  std::optional<int> retry_after_seconds;
+};
+
+// The caller's fault, found while parsing a request (always 4xx).
+inline HttpError bad_request(std::string message) { return {400, std::move(message), std::nullopt}; }
+
+// POST /chat keeps the original design's contract: configuration problems are
+// 500 "Configuration error: ...", every other backend failure is 502 "Llama invocation failed: ...";
+// the message carries the detail and throttling adds Retry-After.
+HttpError chat_endpoint_error(const chat::Error& error);
+
+// The status newer APIs (OpenAI-compatible) use for the same failure: throttled 429, model timeout and
+// deadline 504, unavailable 503, other upstream failures 502, configuration/credentials 503.
+unsigned api_status(chat::ErrorKind kind) noexcept;
+// Stable machine-readable name of an error kind ("throttled", ...), for logs and error objects.
+std::string_view error_kind_name(chat::ErrorKind kind) noexcept;
+
+}  // namespace llamachat::api

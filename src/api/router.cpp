@@ -1,0 +1,105 @@
+#include "api/router.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "api/ui/embedded_files.hpp"
+
+namespace llamachat::api {
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Served pages may load only our own scripts and styles, and never be framed.
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+std::string_view content_type_for(std::string_view path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+const ui::EmbeddedFile* find_asset(std::string_view path) {
+  if (path == "/") path = "/index.html";
+  if (path == "/favicon.ico") path = "/favicon.svg";
+  for (const auto& file : ui::embedded_files())
+    if (file.path == path) return &file;
+  return nullptr;
+}
+
+http::Response asset_response(const ui::EmbeddedFile& file, const http::Request& req, const chat::BackendInfo& info) {
+  http::Response res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::content_type, content_type_for(file.path));
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  if (file.path.ends_with(".html")) {
+    res.set("Content-Security-Policy", kContentSecurityPolicy);
+    res.set("X-Frame-Options", "DENY");
+  }
+  res.set("X-Llamachat-Backend", info.offline ? "offline" : info.name);
+  res.body() = std::string(file.content);
+  return res;
+}
+
+http::Response health_response(const http::Request& req, const chat::BackendInfo& info) {
+  http::Response res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() = "{\"status\":\"ok\",\"backend\":" + http::json_quote(info.name) +
+               ",\"offline\":" + (info.offline ? "true" : "false") + ",\"model\":" + http::json_quote(info.model) + "}";
+  return res;
+}
+
+}  // namespace
+
+http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions options) {
+  auto shared_options = std::make_shared<const RouterOptions>(std::move(options));
+  return [backend, shared_options](http::Exchange& exchange) -> net::awaitable<void> {
+    const http::Request& req = exchange.request();
+    std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const auto method = req.method();
+    const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
+
+    if (path == "/chat") {
+      if (method != bhttp::verb::post) {
+        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on /chat; use POST", req.version());
+        res.set(bhttp::field::allow, "POST");
+        co_await exchange.respond(std::move(res));
+        co_return;
+      }
+      co_await handle_chat(exchange, *backend, shared_options->chat);
+      co_return;
+    }
+    if (path == "/healthz") {
+      if (!is_get) {
+        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on /healthz; use GET", req.version());
+        res.set(bhttp::field::allow, "GET, HEAD");
+        co_await exchange.respond(std::move(res));
+        co_return;
+      }
+      co_await exchange.respond(health_response(req, backend->info()));
+      co_return;
+    }
+    if (const ui::EmbeddedFile* asset = find_asset(path)) {
+      if (!is_get) {
+        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use GET", req.version());
+        res.set(bhttp::field::allow, "GET, HEAD");
+        co_await exchange.respond(std::move(res));
+        co_return;
+      }
+      co_await exchange.respond(asset_response(*asset, req, backend->info()));
+      co_return;
+    }
+    co_await exchange.respond(http::json_error_response(
+        404, "no route for " + std::string(req.method_string()) + " " + std::string(path), req.version()));
+  };
+}
+
+}  // namespace llamachat::api

@@ -1,0 +1,209 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "aws/credentials/region.hpp"
+
+namespace llamachat::app {
+namespace {
+
+struct Flag {
+  std::string name;      // --port
+  std::string env;       // PORT (may be empty)
+  std::string help;
+};
+
+const std::vector<Flag>& flags() {
+  static const std::vector<Flag> all = {
+      {"--host", "LLAMACHAT_HOST", "address to listen on (default 0.0.0.0)"},
+      {"--port", "PORT", "port to listen on; 0 picks a free port (default 8080)"},
+      {"--threads", "LLAMACHAT_THREADS", "worker threads (default: number of CPUs)"},
+      {"--backend", "LLAMACHAT_BACKEND", "bedrock | offline (default: bedrock when a region is set, else offline)"},
+      {"--region", "AWS_REGION", "AWS Region of Bedrock (also AWS_DEFAULT_REGION, then the profile's region)"},
+      {"--model-id", "BEDROCK_MODEL_ID", "model ID or inference profile ID/ARN, e.g. us.meta.llama3-3-70b-instruct-v1:0"},
+      {"--endpoint", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "Bedrock Runtime endpoint override (also AWS_ENDPOINT_URL)"},
+      {"--ca-bundle", "AWS_CA_BUNDLE", "PEM file of extra trusted CA certificates for HTTPS"},
+      {"--bedrock-api", "LLAMACHAT_BEDROCK_API", "invoke | converse (default invoke: the native Llama body)"},
+      {"--request-timeout-ms", "LLAMACHAT_REQUEST_TIMEOUT_MS", "whole upstream request deadline (default 110000)"},
+      {"--connect-timeout-ms", "LLAMACHAT_CONNECT_TIMEOUT_MS", "upstream connect timeout (default 3000)"},
+      {"--max-body-bytes", "LLAMACHAT_MAX_BODY_BYTES", "largest accepted request body (default 1048576)"},
+      {"--offline-delay-ms", "LLAMACHAT_OFFLINE_DELAY_MS", "offline backend: pause between words (default 0)"},
+      {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
+      {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
+      {"--log-level", "LLAMACHAT_LOG_LEVEL", "debug | info | warn | error (default info)"},
+  };
+  return all;
+}
+
+bool parse_uint(const std::string& text, std::uint64_t max, std::uint64_t& out) {
+  if (text.empty()) return false;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end && out <= max;
+}
+
+}  // namespace
+
+std::string usage_text() {
+  std::string out =
+      "llamachat - a chat UI and HTTP API in front of Meta Llama 3.3 70B Instruct on Amazon Bedrock\n\n"
+      "Usage: llamachat [--flag value]...\n\n"
+      "Every flag can also be set by the environment variable shown; a flag wins over the variable.\n\n";
+  for (const auto& f : flags()) {
+    out += "  " + f.name;
+    out += std::string(f.name.size() < 22 ? 22 - f.name.size() : 1, ' ');
+    out += (f.env.empty() ? std::string() : "[" + f.env + "] ") + f.help + "\n";
+  }
+  out +=
+      "\nCredentials come from the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN,\n"
+      "the shared config and credentials files (AWS_PROFILE), web identity, container credentials, EC2 IMDSv2.\n"
+      "HTTPS_PROXY and NO_PROXY are honoured.\n\n"
+      "  --help                 print this text\n  --version              print the version\n";
+  return out;
+}
+
+ParseOutcome parse_config(const std::vector<std::string>& args, const aws::credentials::Environment& env) {
+  ParseOutcome outcome;
+  std::map<std::string, std::string> values;  // flag name -> value
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      outcome.message = usage_text();
+      return outcome;
+    }
+    if (arg == "--version") {
+      outcome.message = "llamachat 0.1.0\n";
+      return outcome;
+    }
+    std::string value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    bool known = false;
+    for (const auto& f : flags()) known = known || f.name == arg;
+    if (!known) {
+      outcome.message = "unknown option '" + arg + "' (see --help)";
+      outcome.exit_code = 2;
+      return outcome;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        outcome.message = "option " + arg + " needs a value";
+        outcome.exit_code = 2;
+        return outcome;
+      }
+      value = args[++i];
+    }
+    values[arg] = value;
+  }
+  // Flag, else its environment variable, else nullopt. Empty environment values count as unset.
+  auto get = [&](const std::string& flag) -> std::optional<std::string> {
+    if (auto it = values.find(flag); it != values.end()) return it->second;
+    for (const auto& f : flags()) {
+      if (f.name == flag && !f.env.empty()) {
+        if (auto v = env(f.env); v && !v->empty()) return v;
+      }
+    }
+    return std::nullopt;
+  };
+  auto fail = [&](std::string message) {
+    outcome.config.reset();
+    outcome.message = std::move(message);
+    outcome.exit_code = 2;
+    return outcome;
+  };
+
+  AppConfig config;
+  if (auto v = get("--host")) config.server.host = *v;
+  if (auto v = get("--port")) {
+    std::uint64_t port = 0;
+    if (!parse_uint(*v, 65535, port)) return fail("invalid port '" + *v + "': expected 0-65535");
+    config.server.port = static_cast<std::uint16_t>(port);
+  }
+  if (auto v = get("--threads")) {
+    std::uint64_t n = 0;
+    if (!parse_uint(*v, 256, n)) return fail("invalid thread count '" + *v + "': expected 0-256");
+    config.server.threads = static_cast<unsigned>(n);
+  }
+  if (auto v = get("--max-body-bytes")) {
+    std::uint64_t n = 0;
+    if (!parse_uint(*v, 1ull << 30, n) || n == 0) return fail("invalid max body size '" + *v + "': expected 1-1073741824");
+    config.server.limits.max_body_bytes = n;
+  }
+  auto millis = [&](const std::string& flag, std::chrono::milliseconds& out) -> bool {
+    if (auto v = get(flag)) {
+      std::uint64_t n = 0;
+      if (!parse_uint(*v, 24ull * 3600 * 1000, n)) return false;
+      out = std::chrono::milliseconds(n);
+    }
+    return true;
+  };
+  if (!millis("--request-timeout-ms", config.request_timeout) || config.request_timeout.count() == 0)
+    return fail("invalid --request-timeout-ms / LLAMACHAT_REQUEST_TIMEOUT_MS: expected milliseconds > 0");
+  if (!millis("--connect-timeout-ms", config.connect_timeout) || config.connect_timeout.count() == 0)
+    return fail("invalid --connect-timeout-ms / LLAMACHAT_CONNECT_TIMEOUT_MS: expected milliseconds > 0");
+  if (!millis("--offline-delay-ms", config.offline_delay))
+    return fail("invalid --offline-delay-ms / LLAMACHAT_OFFLINE_DELAY_MS: expected milliseconds");
+  if (auto v = get("--max-attempts")) {
+    std::uint64_t n = 0;
+    if (!parse_uint(*v, 20, n) || n == 0) return fail("invalid AWS_MAX_ATTEMPTS '" + *v + "': expected 1-20");
+    config.max_attempts = static_cast<int>(n);
+  }
+  if (auto v = get("--retry-mode")) {
+    if (*v != "standard" && *v != "adaptive" && *v != "legacy")
+      return fail("invalid AWS_RETRY_MODE '" + *v + "': expected standard or adaptive");
+    if (*v != "standard") config.warnings.push_back("AWS_RETRY_MODE=" + *v + " is treated as 'standard'");
+    config.retry_mode = "standard";
+  }
+  if (auto v = get("--log-level")) {
+    if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
+      return fail("invalid log level '" + *v + "': expected debug, info, warn or error");
+    config.log_level = *v;
+  }
+  if (auto v = get("--bedrock-api")) {
+    if (*v != "invoke" && *v != "converse") return fail("invalid LLAMACHAT_BEDROCK_API '" + *v + "': expected invoke or converse");
+    config.bedrock_api = *v;
+  }
+
+  // Region: flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. Never a silent default.
+  if (auto it = values.find("--region"); it != values.end() && !it->second.empty()) {
+    config.region = it->second;
+  } else {
+    config.region = aws::credentials::resolve_region(env);
+  }
+  config.model_id = get("--model-id");
+  if (auto v = get("--endpoint")) {
+    config.endpoint_override = v;
+  } else if (auto g = env("AWS_ENDPOINT_URL"); g && !g->empty()) {
+    config.endpoint_override = g;
+  }
+  if (auto v = get("--ca-bundle")) config.ca_bundle = *v;
+
+  if (auto v = get("--backend")) {
+    if (*v == "offline") {
+      config.backend = BackendKind::offline;
+      config.backend_reason = "LLAMACHAT_BACKEND=offline";
+    } else if (*v == "bedrock") {
+      config.backend = BackendKind::bedrock;
+      config.backend_reason = "LLAMACHAT_BACKEND=bedrock";
+    } else {
+      return fail("invalid LLAMACHAT_BACKEND '" + *v + "': expected bedrock or offline");
+    }
+  } else {
+    const bool region_from_env = (env("AWS_REGION") && !env("AWS_REGION")->empty()) ||
+                                 (env("AWS_DEFAULT_REGION") && !env("AWS_DEFAULT_REGION")->empty()) ||
+                                 values.count("--region");
+    config.backend = region_from_env ? BackendKind::bedrock : BackendKind::offline;
+    config.backend_reason = region_from_env ? "a region is set (AWS_REGION / AWS_DEFAULT_REGION)"
+                                            : "no AWS_REGION or AWS_DEFAULT_REGION is set";
+  }
+  outcome.config = std::move(config);
+  return outcome;
+}
+
+}  // namespace llamachat::app

@@ -1,0 +1,96 @@
+#include "app/wiring.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include "aws/credentials/provider.hpp"
+#include "backends/bedrock/bedrock_backend.hpp"
+#include "backends/bedrock/errors.hpp"
+#include "backends/offline/offline_backend.hpp"
+#include "http/client/proxy_config.hpp"
+
+namespace llamachat::app {
+namespace {
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+Wiring misconfigured(std::string problem) {
+  Wiring w;
+  w.warnings.push_back("CONFIGURATION ERROR: " + problem + " Every /chat request will answer 500 until this is fixed.");
+  w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem));
+  w.shutdown = [] {};
+  return w;
+}
+
+}  // namespace
+
+Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env) {
+  if (config.backend == BackendKind::offline) {
+    Wiring w;
+    w.backend = std::make_shared<backends::offline::OfflineBackend>(backends::offline::OfflineOptions{config.offline_delay});
+    w.shutdown = [] {};
+    w.warnings = {
+        "**************************************************************************",
+        "OFFLINE MODE: replies are generated locally, NOT by Llama 3.3 70B (" + config.backend_reason + ").",
+        "To use Amazon Bedrock, set AWS_REGION (e.g. us-east-1) and",
+        "BEDROCK_MODEL_ID (e.g. us.meta.llama3-3-70b-instruct-v1:0), provide AWS credentials",
+        "(environment, profile, container or instance role), then restart llamachat.",
+        "**************************************************************************",
+    };
+    return w;
+  }
+  if (!config.region || config.region->empty())
+    return misconfigured("Missing AWS_REGION environment variable (or AWS_DEFAULT_REGION, or a region in the AWS profile).");
+  if (!config.model_id || config.model_id->empty())
+    return misconfigured("Missing BEDROCK_MODEL_ID environment variable (for example us.meta.llama3-3-70b-instruct-v1:0).");
+
+  backends::bedrock::BedrockConfig bedrock;
+  bedrock.region = *config.region;
+  bedrock.model_id = *config.model_id;
+  bedrock.api = config.bedrock_api == "converse" ? backends::bedrock::Api::converse : backends::bedrock::Api::invoke;
+  bedrock.request_timeout = config.request_timeout;
+  bedrock.retry.max_attempts = config.max_attempts;
+  if (config.endpoint_override) {
+    auto url = http::Url::parse(*config.endpoint_override);
+    if (!url) return misconfigured("endpoint override '" + *config.endpoint_override + "' is not an http(s):// URL.");
+    if (!url->tls() && !is_loopback_host(url->host))
+      return misconfigured("endpoint override '" + *config.endpoint_override +
+                           "' uses plain http:// on a non-loopback host; use https://.");
+    bedrock.endpoint = *url;
+  } else {
+    bedrock.endpoint = backends::bedrock::default_endpoint(bedrock.region);
+  }
+  bedrock.client.connect_timeout = config.connect_timeout;
+  bedrock.client.ca_bundle_path = config.ca_bundle;
+  bedrock.client = http::proxy_options_from_environment(
+      [&env](const std::string& name) { return env(name); }, bedrock.client);
+
+  aws::credentials::ChainOptions chain_options;
+  chain_options.http.ca_bundle_path = config.ca_bundle;
+  auto credentials = aws::credentials::make_default_chain(env, chain_options);
+
+  Wiring w;
+  w.info.push_back("backend: Amazon Bedrock, model " + bedrock.model_id + ", region " + bedrock.region + ", API " +
+                   config.bedrock_api + ", endpoint " + bedrock.endpoint.origin() + bedrock.endpoint.path);
+  const auto present = aws::credentials::present_credential_variables(env);
+  std::string names;
+  for (const auto& n : present) names += (names.empty() ? "" : ", ") + n;
+  w.info.push_back("credential-related variables present: " + (names.empty() ? std::string("none") : names));
+  if (backends::bedrock::needs_inference_profile(bedrock.model_id, bedrock.region)) {
+    w.warnings.push_back("model " + bedrock.model_id + " is not offered on demand in " + bedrock.region +
+                         "; Bedrock will answer ValidationException. Use BEDROCK_MODEL_ID=" +
+                         backends::bedrock::inference_profile_for(bedrock.model_id, bedrock.region) +
+                         " (a cross-Region inference profile) or AWS_REGION=us-east-2.");
+  }
+  for (const auto& warning : config.warnings) w.warnings.push_back(warning);
+  auto backend = std::make_shared<backends::bedrock::BedrockBackend>(std::move(bedrock), credentials, util::system_clock());
+  w.backend = backend;
+  w.shutdown = [backend] { backend->shutdown(); };
+  return w;
+}
+
+}  // namespace llamachat::app

@@ -1,0 +1,36 @@
+#pragma once
+// The composition root: turns an AppConfig into a running backend and says, loudly, what it chose.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "chat/backend.hpp"
+
+namespace llamachat::app {
+
+struct Wiring {
+  std::shared_ptr<chat::Backend> backend;
+  std::function<void()> shutdown;     // releases per-thread upstream pools; call after the server stopped
+  std::vector<std::string> info;      // start-up log lines
+  std::vector<std::string> warnings;  // start-up warnings (offline banner, misconfiguration, model id help)
+};
+
+Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env);
+
+// A backend that answers every chat with the configuration error it was built with, so that the
+// service starts (health checks pass) and tells each caller exactly what to fix.
+class MisconfiguredBackend final : public chat::Backend {
+ public:
+  explicit MisconfiguredBackend(std::string problem) : problem_(std::move(problem)) {}
+  chat::BackendInfo info() const override { return {"bedrock", "unconfigured", false}; }
+  boost::asio::awaitable<chat::Outcome> stream(chat::ChatRequest, chat::EventSink&) override {
+    co_return chat::Error{chat::ErrorKind::configuration, problem_};
+  }
+
+ private:
+  std::string problem_;
+};
+
+}  // namespace llamachat::app

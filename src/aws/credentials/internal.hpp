@@ -1,0 +1,34 @@
+#pragma once
+// Helpers shared by the provider implementations in this folder; not part of the module's interface.
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aws/credentials/provider.hpp"
+
+namespace llamachat::aws::credentials::detail {
+
+// options.http_send, or the real client when empty.
+HttpSend effective_send(const ChainOptions& options);
+
+// The whole file, or nullopt when it cannot be read.
+std::optional<std::string> read_small_file(const std::string& path, std::size_t limit = 1024 * 1024);
+
+// A variable's value when set and non-empty.
+std::optional<std::string> non_empty(const Environment& env, std::string_view name);
+
+bool is_true(const std::optional<std::string>& value) noexcept;  // "true", case-insensitive
+
+struct WebIdentityRequest {
+  std::string role_arn;
+  std::string token_file;
+  std::string session_name;  // empty: generated
+};
+
+// STS AssumeRoleWithWebIdentity. `who` prefixes error messages ("web-identity", "profile dev").
+// Throws CredentialsError (failed).
+boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityRequest request, std::string who,
+                                                                  Environment env, ChainOptions options);
+
+}  // namespace llamachat::aws::credentials::detail

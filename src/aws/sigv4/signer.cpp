@@ -1,0 +1,432 @@
+#include "aws/sigv4/signer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "util/clock.hpp"
+#include "util/hex.hpp"
+
+namespace llamachat::aws::sigv4 {
+namespace {
+
+constexpr std::string_view kTerminator = "aws4_request";
+
+bool is_unreserved(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Resolves "", "." and ".." segments; only a literal '/' separates segments.
+std::string normalize(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', pos), path.size());
+    const std::string_view seg = path.substr(pos, slash - pos);
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      segments.push_back(seg);
+    }
+    pos = slash + 1;
+  }
+  std::string out = "/";
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) out += '/';
+    out += segments[i];
+  }
+  if (!segments.empty() && path.ends_with('/')) out += '/';
+  return out;
+}
+
+const Header* find_header(const std::vector<Header>& headers, std::string_view name) noexcept {
+  for (const Header& h : headers)
+    if (iequals(h.name, name)) return &h;
+  return nullptr;
+}
+
+bool is_amz_date(std::string_view s) noexcept {
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return false;
+  for (std::size_t i = 0; i < 15; ++i)
+    if (i != 8 && (s[i] < '0' || s[i] > '9')) return false;
+  return true;
+}
+
+bool is_lower_hex(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = s.find(sep, pos);
+    out.push_back(s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    if (next == std::string_view::npos) break;
+    pos = next + 1;
+  }
+  return out;
+}
+
+Verification fail(std::string code, std::string reason, std::string canonical = {}) {
+  Verification v;
+  v.error_code = std::move(code);
+  v.reason = std::move(reason);
+  v.expected_canonical_request = std::move(canonical);
+  return v;
+}
+
+}  // namespace
+
+std::string uri_encode(std::string_view bytes, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 4);
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (is_unreserved(c) || keep.find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+std::string canonical_uri(std::string_view wire_path, bool double_encode, bool normalize_path) {
+  std::string path = normalize_path ? normalize(wire_path) : std::string(wire_path.empty() ? "/" : wire_path);
+  // Double encoding re-encodes '%' too; single encoding trusts the escapes already on the wire and only fixes up
+  // bytes that were sent raw.
+  return uri_encode(path, double_encode ? "/" : "/%");
+}
+
+std::string canonical_query(std::string_view raw_query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const std::string_view part : split(raw_query, '&')) {
+    if (part.empty()) continue;
+    const std::size_t eq = part.find('=');
+    const std::string_view key = part.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+    pairs.emplace_back(uri_encode(percent_decode(key)), uri_encode(percent_decode(value)));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::string out;
+  for (const auto& [key, value] : pairs) {
+    if (!out.empty()) out += '&';
+    out += key;
+    out += '=';
+    out += value;
+  }
+  return out;
+}
+
+bool is_unsigned_header(std::string_view lower_name) noexcept {
+  // botocore's list (expect, transfer-encoding, user-agent, x-amzn-trace-id) plus the hop-by-hop headers that
+  // proxies may add, drop or rewrite (the JS SDK and aws-c-auth skip these too), and authorization itself.
+  static constexpr std::array<std::string_view, 12> kNames = {
+      "authorization", "connection", "expect",     "keep-alive", "proxy-authorization", "proxy-connection",
+      "te",            "trailer",    "transfer-encoding", "upgrade", "user-agent",       "x-amzn-trace-id"};
+  return std::find(kNames.begin(), kNames.end(), lower_name) != kNames.end();
+}
+
+std::string canonical_header_value(std::string_view value) {
+  value = trim(value);
+  std::string out;
+  out.reserve(value.size());
+  bool in_space = false;
+  for (const char c : value) {
+    if (is_space(c)) {
+      in_space = true;
+      continue;
+    }
+    if (in_space) out += ' ';
+    in_space = false;
+    out += c;
+  }
+  return out;
+}
+
+CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std::vector<std::string>& signed_names) {
+  struct Entry {
+    std::string name;
+    std::string value;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(headers.size());
+  for (const Header& h : headers) {
+    std::string name = to_lower(trim(h.name));
+    const bool include = signed_names.empty()
+                             ? !is_unsigned_header(name)
+                             : std::find(signed_names.begin(), signed_names.end(), name) != signed_names.end();
+    if (include) entries.push_back({std::move(name), canonical_header_value(h.value)});
+  }
+  // Stable: repeated names keep their order of appearance when joined.
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  CanonicalHeaders out;
+  for (std::size_t i = 0; i < entries.size();) {
+    const std::string& name = entries[i].name;
+    out.block += name;
+    out.block += ':';
+    out.block += entries[i].value;
+    std::size_t j = i + 1;
+    for (; j < entries.size() && entries[j].name == name; ++j) {
+      out.block += ',';
+      out.block += entries[j].value;
+    }
+    out.block += '\n';
+    if (!out.signed_headers.empty()) out.signed_headers += ';';
+    out.signed_headers += name;
+    i = j;
+  }
+  return out;
+}
+
+std::string canonical_request(std::string_view method, std::string_view canonical_uri, std::string_view canonical_query,
+                              const CanonicalHeaders& headers, std::string_view payload_hash) {
+  std::string out;
+  out.reserve(method.size() + canonical_uri.size() + canonical_query.size() + headers.block.size() +
+              headers.signed_headers.size() + payload_hash.size() + 8);
+  out.append(method).append("\n");
+  out.append(canonical_uri).append("\n");
+  out.append(canonical_query).append("\n");
+  out.append(headers.block).append("\n");
+  out.append(headers.signed_headers).append("\n");
+  out.append(payload_hash);
+  return out;
+}
+
+std::string credential_scope(std::string_view date_yyyymmdd, std::string_view region, std::string_view service) {
+  std::string out;
+  out.append(date_yyyymmdd).append("/").append(region).append("/").append(service).append("/").append(kTerminator);
+  return out;
+}
+
+std::string string_to_sign(std::string_view amz_date, std::string_view credential_scope,
+                           std::string_view canonical_request) {
+  std::string out;
+  out.append(kAlgorithm).append("\n");
+  out.append(amz_date).append("\n");
+  out.append(credential_scope).append("\n");
+  out.append(util::sha256_hex(canonical_request));
+  return out;
+}
+
+util::Sha256Digest derive_signing_key(std::string_view secret, std::string_view date_yyyymmdd, std::string_view region,
+                                      std::string_view service) {
+  std::string seed = "AWS4";
+  seed.append(secret);
+  const util::Sha256Digest k_date = util::hmac_sha256(seed, date_yyyymmdd);
+  std::fill(seed.begin(), seed.end(), '\0');  // do not leave the secret copy behind in freed memory
+  const util::Sha256Digest k_region = util::hmac_sha256(k_date, region);
+  const util::Sha256Digest k_service = util::hmac_sha256(k_region, service);
+  return util::hmac_sha256(k_service, kTerminator);
+}
+
+std::string signature(const util::Sha256Digest& signing_key, std::string_view string_to_sign) {
+  return util::to_hex(util::hmac_sha256(signing_key, string_to_sign));
+}
+
+SigningResult sign(const Request& request, const aws::Credentials& credentials, const SigningParams& params) {
+  const std::string amz_date = util::format_amz_date(params.time);
+  const std::string_view date = std::string_view(amz_date).substr(0, 8);
+  const bool has_token = !credentials.session_token.empty();
+  const std::string payload_hash = params.payload_hash ? *params.payload_hash : util::sha256_hex(request.payload);
+
+  // Headers this signer owns are replaced, never signed twice.
+  std::vector<Header> to_sign;
+  to_sign.reserve(request.headers.size() + 3);
+  for (const Header& h : request.headers) {
+    const std::string_view name = trim(h.name);
+    if (iequals(name, "x-amz-date") || iequals(name, "authorization") ||
+        (has_token && iequals(name, "x-amz-security-token")) ||
+        (params.add_content_sha256_header && iequals(name, "x-amz-content-sha256")))
+      continue;
+    to_sign.push_back(h);
+  }
+  SigningResult result;
+  result.headers_to_add.push_back({"x-amz-date", amz_date});
+  to_sign.push_back({"x-amz-date", amz_date});
+  if (has_token) {
+    result.headers_to_add.push_back({"x-amz-security-token", credentials.session_token});
+    if (params.sign_session_token) to_sign.push_back({"x-amz-security-token", credentials.session_token});
+  }
+  if (params.add_content_sha256_header) {
+    result.headers_to_add.push_back({"x-amz-content-sha256", payload_hash});
+    to_sign.push_back({"x-amz-content-sha256", payload_hash});
+  }
+
+  const CanonicalHeaders headers = canonical_headers(to_sign);
+  result.canonical_request =
+      canonical_request(request.method, canonical_uri(request.path, params.double_encode_path, params.normalize_path),
+                        canonical_query(request.query), headers, payload_hash);
+  const std::string scope = credential_scope(date, params.region, params.service);
+  result.string_to_sign = string_to_sign(amz_date, scope, result.canonical_request);
+  result.signature = signature(derive_signing_key(credentials.secret_access_key, date, params.region, params.service),
+                               result.string_to_sign);
+  result.signed_headers = headers.signed_headers;
+  result.authorization.append(kAlgorithm)
+      .append(" Credential=")
+      .append(credentials.access_key_id)
+      .append("/")
+      .append(scope)
+      .append(", SignedHeaders=")
+      .append(result.signed_headers)
+      .append(", Signature=")
+      .append(result.signature);
+  result.headers_to_add.push_back({"authorization", result.authorization});
+  return result;
+}
+
+std::optional<ParsedAuthorization> parse_authorization(std::string_view value) {
+  value = trim(value);
+  if (!value.starts_with(kAlgorithm)) return std::nullopt;
+  value.remove_prefix(kAlgorithm.size());
+  if (value.empty() || (value.front() != ' ' && value.front() != '\t')) return std::nullopt;
+  value = trim(value);
+
+  std::optional<std::string_view> credential, signed_headers, signature_hex;
+  for (std::string_view part : split(value, ',')) {
+    part = trim(part);
+    const std::size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    const std::string_view key = part.substr(0, eq);
+    const std::string_view val = part.substr(eq + 1);
+    std::optional<std::string_view>* slot = key == "Credential"      ? &credential
+                                            : key == "SignedHeaders" ? &signed_headers
+                                            : key == "Signature"     ? &signature_hex
+                                                                     : nullptr;
+    if (slot == nullptr || slot->has_value()) return std::nullopt;
+    *slot = val;
+  }
+  if (!credential || !signed_headers || !signature_hex) return std::nullopt;
+
+  const std::vector<std::string_view> scope = split(*credential, '/');
+  if (scope.size() != 5 || scope[4] != kTerminator) return std::nullopt;
+  for (const std::string_view s : scope)
+    if (s.empty()) return std::nullopt;
+  if (scope[1].size() != 8 || !std::all_of(scope[1].begin(), scope[1].end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  if (signature_hex->size() != 64 || !is_lower_hex(*signature_hex)) return std::nullopt;
+
+  ParsedAuthorization out;
+  out.access_key_id = scope[0];
+  out.date = scope[1];
+  out.region = scope[2];
+  out.service = scope[3];
+  out.signature = *signature_hex;
+  for (const std::string_view name : split(*signed_headers, ';')) {
+    if (name.empty()) return std::nullopt;
+    for (const char c : name)
+      if ((c >= 'A' && c <= 'Z') || is_space(c) || c == ',' || static_cast<unsigned char>(c) < 0x20)
+        return std::nullopt;
+    out.signed_headers.emplace_back(name);
+  }
+  return out;
+}
+
+Verification verify(const Request& received, std::string_view access_key_id, std::string_view secret_access_key,
+                    std::string_view expected_service, std::string_view expected_region) {
+  const Header* authorization = find_header(received.headers, "authorization");
+  if (authorization == nullptr) return fail("MissingAuthenticationTokenException", "Missing Authentication Token");
+  const std::optional<ParsedAuthorization> auth = parse_authorization(authorization->value);
+  if (!auth) return fail("IncompleteSignatureException", "malformed Authorization header (expected " +
+                                                             std::string(kAlgorithm) +
+                                                             " Credential=..., SignedHeaders=..., Signature=...)");
+  if (!util::constant_time_equal(auth->access_key_id, access_key_id))
+    return fail("UnrecognizedClientException", "The security token included in the request is invalid.");
+
+  const Header* date_header = find_header(received.headers, "x-amz-date");
+  if (date_header == nullptr) return fail("IncompleteSignatureException", "X-Amz-Date header is missing");
+  const std::string_view amz_date = trim(date_header->value);
+  if (!is_amz_date(amz_date)) return fail("IncompleteSignatureException", "X-Amz-Date is not YYYYMMDDTHHMMSSZ");
+
+  const auto is_signed = [&](std::string_view name) {
+    return std::find(auth->signed_headers.begin(), auth->signed_headers.end(), name) != auth->signed_headers.end();
+  };
+  if (!is_signed("host") && !is_signed(":authority"))
+    return fail("IncompleteSignatureException", "'Host' or ':authority' must be a SignedHeader");
+  if (!is_signed("x-amz-date")) return fail("IncompleteSignatureException", "'X-Amz-Date' must be a SignedHeader");
+
+  if (auth->date != amz_date.substr(0, 8))
+    return fail("InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from X-Amz-Date");
+  if (auth->service != expected_service)
+    return fail("InvalidSignatureException",
+                "Credential should be scoped to correct service: '" + std::string(expected_service) + "'");
+  if (!expected_region.empty() && auth->region != expected_region)
+    return fail("InvalidSignatureException",
+                "Credential should be scoped to a valid region: '" + std::string(expected_region) + "'");
+  for (const std::string& name : auth->signed_headers)
+    if (find_header(received.headers, name) == nullptr)
+      return fail("InvalidSignatureException", "signed header '" + name + "' is not in the request");
+
+  const CanonicalHeaders headers = canonical_headers(received.headers, auth->signed_headers);
+  std::string canonical = canonical_request(received.method, canonical_uri(received.path, true, true),
+                                            canonical_query(received.query), headers,
+                                            util::sha256_hex(received.payload));
+  const std::string scope = credential_scope(auth->date, auth->region, auth->service);
+  const std::string expected =
+      signature(derive_signing_key(secret_access_key, auth->date, auth->region, auth->service),
+                string_to_sign(amz_date, scope, canonical));
+  if (!util::constant_time_equal(expected, auth->signature))
+    return fail("InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided.", std::move(canonical));
+  Verification ok;
+  ok.ok = true;
+  ok.expected_canonical_request = std::move(canonical);
+  return ok;
+}
+
+}  // namespace llamachat::aws::sigv4

@@ -1,0 +1,274 @@
+#include "backends/bedrock/bedrock_backend.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
+
+#include "aws/event_stream/decoder.hpp"
+#include "aws/sigv4/signer.hpp"
+#include "backends/bedrock/errors.hpp"
+#include "backends/bedrock/stream_events.hpp"
+#include "util/crypto.hpp"
+#include "util/log.hpp"
+
+namespace llamachat::backends::bedrock {
+namespace net = boost::asio;
+using namespace std::chrono;
+
+namespace {
+
+double uniform_random() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+aws::retry::FailureKind failure_of(const chat::Error& e) {
+  using aws::retry::FailureKind;
+  switch (e.kind) {
+    case chat::ErrorKind::throttled:
+      // ServiceQuotaExceeded is not retried by the SDKs' standard mode.
+      return e.upstream_code == "ServiceQuotaExceededException" ? FailureKind::non_retryable : FailureKind::throttling;
+    case chat::ErrorKind::upstream_unavailable:
+    case chat::ErrorKind::upstream_failure: return FailureKind::transient;
+    case chat::ErrorKind::upstream_unreachable: return FailureKind::connection;
+    default: return FailureKind::non_retryable;
+  }
+}
+
+chat::Error client_error_to_chat(const http::ClientError& e, const http::Url& endpoint) {
+  using K = http::ClientErrorKind;
+  switch (e.kind()) {
+    case K::timeout: return {chat::ErrorKind::deadline_exceeded, std::string("Bedrock request timed out: ") + e.what()};
+    case K::protocol:
+      return {chat::ErrorKind::bad_upstream_response, std::string("Bedrock reply unreadable: ") + e.what()};
+    default:
+      return {chat::ErrorKind::upstream_unreachable,
+              "cannot reach Bedrock endpoint " + endpoint.origin() + ": " + e.what()};
+  }
+}
+
+}  // namespace
+
+http::Url default_endpoint(const std::string& region) {
+  http::Url url;
+  url.scheme = "https";
+  url.host = "bedrock-runtime." + region + ".amazonaws.com";
+  url.port = 443;
+  return url;
+}
+
+BedrockBackend::BedrockBackend(BedrockConfig config, std::shared_ptr<aws::credentials::Provider> credentials,
+                               util::Clock clock)
+    : config_(std::move(config)),
+      credentials_(std::move(credentials)),
+      clock_(std::move(clock)),
+      quota_(std::make_shared<aws::retry::RetryQuota>(config_.retry.initial_quota)) {}
+
+BedrockBackend::~BedrockBackend() = default;
+
+chat::BackendInfo BedrockBackend::info() const { return {"bedrock", config_.model_id, false}; }
+
+void BedrockBackend::shutdown() {
+  std::lock_guard lock(clients_mutex_);
+  clients_.clear();
+}
+
+http::Client& BedrockBackend::client_for(net::any_io_executor executor) {
+  const void* key = &net::query(executor, net::execution::context);
+  std::lock_guard lock(clients_mutex_);
+  auto& slot = clients_[key];
+  if (!slot) slot = std::make_unique<http::Client>(executor, config_.client);
+  return *slot;
+}
+
+net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {
+  const Operation operation = config_.api == Api::invoke
+                                  ? (request.stream ? Operation::invoke_stream : Operation::invoke)
+                                  : (request.stream ? Operation::converse_stream : Operation::converse);
+  auto deadline = steady_clock::now() + config_.request_timeout;
+  if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
+
+  aws::retry::RetryStrategy strategy(config_.retry, quota_, &uniform_random);
+  aws::retry::RetryToken token;
+  net::steady_timer backoff(co_await net::this_coro::executor);
+  for (int attempts = 1;; ++attempts) {
+    bool reply_started = false;
+    aws::retry::FailureKind failure = aws::retry::FailureKind::non_retryable;
+    chat::Outcome outcome = co_await attempt(request, sink, operation, deadline, reply_started, failure);
+    if (std::holds_alternative<chat::Completion>(outcome)) {
+      strategy.on_success(token);
+      co_return outcome;
+    }
+    const auto& error = std::get<chat::Error>(outcome);
+    // Never retry once reply text reached the client: it would be sent twice.
+    if (reply_started || error.kind == chat::ErrorKind::cancelled || (request.cancel && request.cancel->emitted()))
+      co_return outcome;
+    const auto delay = strategy.next_delay(attempts, failure, token);
+    if (!delay) co_return outcome;
+    if (steady_clock::now() + *delay >= deadline) co_return outcome;
+    util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
+                   error.message.substr(0, 120) + "); retrying in " + std::to_string(delay->count()) + " ms");
+    backoff.expires_after(*delay);
+    if (request.cancel) request.cancel->on_emit([&backoff] { backoff.cancel(); });
+    co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
+    if (request.cancel) {
+      request.cancel->clear_hook();
+      if (request.cancel->emitted()) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    }
+  }
+}
+
+net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& request, chat::EventSink& sink,
+                                                      Operation operation, steady_clock::time_point deadline,
+                                                      bool& reply_started, aws::retry::FailureKind& failure) {
+  const ErrorContext context{config_.model_id, config_.region, operation, credentials_->name()};
+  aws::Credentials credentials;
+  try {
+    credentials = co_await credentials_->get();
+  } catch (const std::exception& e) {
+    failure = aws::retry::FailureKind::non_retryable;
+    co_return chat::Error{chat::ErrorKind::credentials, std::string("no AWS credentials: ") + e.what()};
+  }
+
+  const bool streaming = operation == Operation::invoke_stream || operation == Operation::converse_stream;
+  http::ClientRequest upstream;
+  upstream.method = "POST";
+  std::string base = config_.endpoint.path;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  upstream.target = base + operation_path(config_.model_id, operation);
+  upstream.body = config_.api == Api::invoke ? invoke_body(request, config_.defaults)
+                                             : converse_body(request, config_.defaults);
+  upstream.headers = {{"host", config_.endpoint.host_header()}, {"content-type", "application/json"}};
+  if (operation == Operation::invoke_stream) upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
+  else if (!streaming) upstream.headers.emplace_back("accept", "application/json");
+
+  aws::sigv4::Request to_sign;
+  to_sign.method = upstream.method;
+  to_sign.path = upstream.target;
+  for (const auto& [name, value] : upstream.headers) to_sign.headers.push_back({name, value});
+  to_sign.payload = upstream.body;
+  aws::sigv4::SigningParams params;
+  params.time = clock_();
+  params.region = config_.region;
+  params.service = "bedrock";
+  const auto signature = aws::sigv4::sign(to_sign, credentials, params);
+  for (const auto& h : signature.headers_to_add) upstream.headers.emplace_back(h.name, h.value);
+  upstream.headers.emplace_back("user-agent", "llamachat/0.1");
+  if (!request.request_id.empty()) upstream.headers.emplace_back("x-amzn-trace-id", "llamachat-" + request.request_id);
+
+  http::Client& client = client_for(co_await net::this_coro::executor);
+  std::unique_ptr<http::ResponseStream> response;
+  try {
+    response = co_await client.open(config_.endpoint, std::move(upstream), deadline);
+  } catch (const http::ClientError& e) {
+    failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
+                                                          : aws::retry::FailureKind::connection;
+    if (e.kind() == http::ClientErrorKind::tls || e.kind() == http::ClientErrorKind::protocol)
+      failure = aws::retry::FailureKind::non_retryable;
+    co_return client_error_to_chat(e, config_.endpoint);
+  }
+  http::ResponseStream* raw = response.get();
+  if (request.cancel) request.cancel->on_emit([raw] { raw->close(); });
+  struct HookGuard {
+    const chat::ChatRequest& r;
+    ~HookGuard() {
+      if (r.cancel) r.cancel->clear_hook();
+    }
+  } hook_guard{request};
+
+  try {
+    if (response->status() != 200) {
+      const std::string body = co_await response->read_all();
+      chat::Error error = error_from_response(response->status(), response->header("x-amzn-ErrorType"), body, context);
+      failure = failure_of(error);
+      co_return error;
+    }
+    if (!streaming) {
+      const std::string body = co_await response->read_all();
+      auto parsed = parse_reply(body);
+      if (auto* error = std::get_if<chat::Error>(&parsed)) co_return *error;
+      auto& reply = std::get<ParsedReply>(parsed);
+      reply_started = true;
+      if (!co_await sink.on_delta(reply.text)) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+      co_return chat::Completion{reply.stop_reason, reply.usage};
+    }
+
+    aws::event_stream::Decoder decoder;
+    std::vector<aws::event_stream::Message> messages;
+    const StreamApi api = config_.api == Api::invoke ? StreamApi::invoke : StreamApi::converse;
+    chat::Completion completion;
+    bool stopped = false;
+    for (;;) {
+      const std::string_view piece = co_await response->read_some();
+      boost::system::error_code ec;
+      messages.clear();
+      if (piece.empty()) {
+        ec = decoder.finish();
+      } else {
+        decoder.feed(piece, messages, ec);
+      }
+      for (const auto& message : messages) {
+        auto events = map_stream_message(api, message);
+        if (!events) {
+          response->close();
+          co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                                "unreadable Bedrock stream event: " + events.error().message()};
+        }
+        for (auto& event : *events) {
+          switch (event.kind) {
+            case StreamEvent::Kind::delta:
+              if (event.text.empty()) break;
+              reply_started = true;
+              if (!co_await sink.on_delta(event.text)) {
+                response->close();
+                co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+              }
+              break;
+            case StreamEvent::Kind::stop:
+              completion.stop_reason = event.stop_reason;
+              stopped = true;
+              break;
+            case StreamEvent::Kind::usage:
+              completion.usage = chat::Usage{event.input_tokens.value_or(0), event.output_tokens.value_or(0)};
+              break;
+            case StreamEvent::Kind::exception: {
+              response->close();
+              chat::Error error = error_from_code(event.exception_type, event.exception_message,
+                                                  event.original_status_code.value_or(0), context);
+              error.message = "Bedrock stream failed: " + error.message;
+              failure = failure_of(error);
+              co_return error;
+            }
+            case StreamEvent::Kind::ignored: break;
+          }
+        }
+      }
+      if (ec) {
+        response->close();
+        co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                              "broken Bedrock event stream: " + ec.message() + " after " +
+                                  std::to_string(decoder.bytes_consumed()) + " bytes"};
+      }
+      if (piece.empty()) break;
+    }
+    if (!stopped) {
+      co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                            "Bedrock event stream ended before the reply was complete (no stop event)"};
+    }
+    co_return completion;
+  } catch (const http::ClientError& e) {
+    if (request.cancel && request.cancel->emitted())
+      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
+                                                          : aws::retry::FailureKind::connection;
+    if (e.kind() == http::ClientErrorKind::timeout && reply_started) {
+      // The platform deadline: end cleanly with what was sent instead of being cut mid-event.
+      co_return chat::Completion{"time_limit", std::nullopt};
+    }
+    co_return client_error_to_chat(e, config_.endpoint);
+  }
+}
+
+}  // namespace llamachat::backends::bedrock

@@ -1,0 +1,59 @@
+#pragma once
+// chat::Backend for Amazon Bedrock Runtime: InvokeModel / InvokeModelWithResponseStream (Llama native
+// body) or Converse / ConverseStream, SigV4-signed, with the SDKs' standard retries.
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "aws/credentials/provider.hpp"
+#include "aws/retry/retry_strategy.hpp"
+#include "backends/bedrock/wire.hpp"
+#include "chat/backend.hpp"
+#include "http/client/client.hpp"
+#include "util/clock.hpp"
+
+namespace llamachat::backends::bedrock {
+
+struct BedrockConfig {
+  std::string region;
+  std::string model_id;
+  http::Url endpoint;                 // https://bedrock-runtime.<region>.amazonaws.com or an override
+  Api api = Api::invoke;
+  Defaults defaults;
+  std::chrono::milliseconds request_timeout{110'000};  // whole request, under App Runner's 120 s cap
+  http::ClientOptions client;         // connect timeout, CA bundle, proxy
+  aws::retry::RetryOptions retry;
+};
+
+// The default endpoint for a Region (bedrock-facts.md §3.3).
+http::Url default_endpoint(const std::string& region);
+
+class BedrockBackend final : public chat::Backend {
+ public:
+  BedrockBackend(BedrockConfig config, std::shared_ptr<aws::credentials::Provider> credentials, util::Clock clock);
+  ~BedrockBackend() override;
+
+  chat::BackendInfo info() const override;
+  boost::asio::awaitable<chat::Outcome> stream(chat::ChatRequest request, chat::EventSink& sink) override;
+  // Drops the per-thread connection pools; call after the workers stopped, before their contexts die.
+  void shutdown();
+  const BedrockConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Attempt;
+  http::Client& client_for(boost::asio::any_io_executor executor);
+  boost::asio::awaitable<chat::Outcome> attempt(const chat::ChatRequest& request, chat::EventSink& sink,
+                                                Operation operation, std::chrono::steady_clock::time_point deadline,
+                                                bool& reply_started, aws::retry::FailureKind& failure);
+
+  BedrockConfig config_;
+  std::shared_ptr<aws::credentials::Provider> credentials_;
+  util::Clock clock_;
+  std::shared_ptr<aws::retry::RetryQuota> quota_;
+  std::mutex clients_mutex_;
+  std::unordered_map<const void*, std::unique_ptr<http::Client>> clients_;  // one per worker io_context
+};
+
+}  // namespace llamachat::backends::bedrock

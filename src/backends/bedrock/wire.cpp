@@ -1,0 +1,170 @@
+#include "backends/bedrock/wire.hpp"
+
+#include <boost/json.hpp>
+
+#include "backends/bedrock/prompt.hpp"
+
+namespace llamachat::backends::bedrock {
+namespace json = boost::json;
+namespace {
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+std::string trim(std::string_view s) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v'; };
+  std::size_t b = 0, e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// A non-blank string at `v`, trimmed; nullopt otherwise.
+std::optional<std::string> text_of(const json::value* v) {
+  if (!v || !v->is_string()) return std::nullopt;
+  std::string t = trim(v->get_string());
+  if (t.empty()) return std::nullopt;
+  return t;
+}
+
+const json::value* at_key(const json::value* v, std::string_view key) {
+  if (!v || !v->is_object()) return nullptr;
+  return v->as_object().if_contains(key);
+}
+
+const json::value* at_index(const json::value* v, std::size_t i) {
+  if (!v || !v->is_array() || v->as_array().size() <= i) return nullptr;
+  return &v->as_array()[i];
+}
+
+std::optional<std::uint64_t> uint_of(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_uint64()) return v->as_uint64();
+  if (v->is_int64() && v->as_int64() >= 0) return static_cast<std::uint64_t>(v->as_int64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string truncate_for_message(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 continuation byte
+  return std::string(text.substr(0, cut)) + "...";
+}
+
+std::string encode_model_id(std::string_view model_id) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(model_id.size() + 8);
+  for (const char ch : model_id) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (is_unreserved(c)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+std::string_view operation_name(Operation operation) {
+  switch (operation) {
+    case Operation::invoke: return "InvokeModel";
+    case Operation::invoke_stream: return "InvokeModelWithResponseStream";
+    case Operation::converse: return "Converse";
+    case Operation::converse_stream: return "ConverseStream";
+  }
+  return "InvokeModel";
+}
+
+std::string_view iam_action(Operation operation) {
+  switch (operation) {
+    case Operation::invoke:
+    case Operation::converse: return "bedrock:InvokeModel";
+    case Operation::invoke_stream:
+    case Operation::converse_stream: return "bedrock:InvokeModelWithResponseStream";
+  }
+  return "bedrock:InvokeModel";
+}
+
+std::string operation_path(std::string_view model_id, Operation operation) {
+  std::string path = "/model/" + encode_model_id(model_id);
+  switch (operation) {
+    case Operation::invoke: path += "/invoke"; break;
+    case Operation::invoke_stream: path += "/invoke-with-response-stream"; break;
+    case Operation::converse: path += "/converse"; break;
+    case Operation::converse_stream: path += "/converse-stream"; break;
+  }
+  return path;
+}
+
+std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults) {
+  json::object body;
+  body["prompt"] = build_llama3_prompt(request);
+  body["max_gen_len"] = request.params.max_tokens.value_or(defaults.max_gen_len);
+  body["temperature"] = request.params.temperature.value_or(defaults.temperature);
+  body["top_p"] = request.params.top_p.value_or(defaults.top_p);
+  return json::serialize(body);
+}
+
+std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults) {
+  json::object body;
+  json::array messages;
+  for (const auto& m : request.messages) {
+    if (m.role == chat::Role::system) continue;  // system text goes in "system"
+    json::object message;
+    message["role"] = m.role == chat::Role::assistant ? "assistant" : "user";
+    message["content"] = json::array{json::object{{"text", m.content}}};
+    messages.push_back(std::move(message));
+  }
+  body["messages"] = std::move(messages);
+  json::array system;
+  if (request.system && !request.system->empty()) system.push_back(json::object{{"text", *request.system}});
+  for (const auto& m : request.messages)
+    if (m.role == chat::Role::system) system.push_back(json::object{{"text", m.content}});
+  if (!system.empty()) body["system"] = std::move(system);
+  body["inferenceConfig"] = json::object{{"maxTokens", request.params.max_tokens.value_or(defaults.max_gen_len)},
+                                         {"temperature", request.params.temperature.value_or(defaults.temperature)},
+                                         {"topP", request.params.top_p.value_or(defaults.top_p)}};
+  return json::serialize(body);
+}
+
+std::variant<ParsedReply, chat::Error> parse_reply(std::string_view body) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec);
+  if (ec) {
+    return chat::Error{chat::ErrorKind::bad_upstream_response,
+                       "Failed to parse Bedrock response body: " + ec.message() + ": " + truncate_for_message(body)};
+  }
+  const json::value* root = &parsed;
+  ParsedReply reply;
+  std::optional<std::string> text = text_of(at_key(root, "generation"));
+  if (!text) text = text_of(at_key(root, "completion"));
+  if (!text) text = text_of(at_key(root, "text"));
+  if (!text) text = text_of(at_key(at_index(at_key(at_key(at_index(at_key(root, "choices"), 0), "message"), "content"), 0), "text"));
+  if (!text) text = text_of(at_key(at_index(at_key(at_index(at_key(root, "messages"), 0), "content"), 0), "text"));
+  if (!text) text = text_of(at_key(at_index(at_key(at_key(at_key(root, "output"), "message"), "content"), 0), "text"));
+  if (!text) {
+    return chat::Error{chat::ErrorKind::bad_upstream_response,
+                       "No valid text found in Bedrock response: " + truncate_for_message(body)};
+  }
+  reply.text = std::move(*text);
+  if (const auto* stop = at_key(root, "stop_reason"); stop && stop->is_string()) reply.stop_reason = stop->get_string();
+  if (const auto* stop = at_key(root, "stopReason"); stop && stop->is_string()) reply.stop_reason = stop->get_string();
+  const auto in = uint_of(at_key(root, "prompt_token_count"));
+  const auto out = uint_of(at_key(root, "generation_token_count"));
+  if (in || out) reply.usage = chat::Usage{in.value_or(0), out.value_or(0)};
+  if (const auto* usage = at_key(root, "usage")) {
+    const auto ci = uint_of(at_key(usage, "inputTokens"));
+    const auto co = uint_of(at_key(usage, "outputTokens"));
+    if (ci || co) reply.usage = chat::Usage{ci.value_or(0), co.value_or(0)};
+  }
+  return reply;
+}
+
+}  // namespace llamachat::backends::bedrock

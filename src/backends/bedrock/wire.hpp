@@ -1,0 +1,49 @@
+#pragma once
+// Pure mapping between chat types and Bedrock Runtime bodies and paths (bedrock-facts.md §2, §3, §5).
+// Native types become JSON here and nowhere else.
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "chat/error.hpp"
+#include "chat/types.hpp"
+
+namespace llamachat::backends::bedrock {
+
+enum class Api { invoke, converse };
+enum class Operation { invoke, invoke_stream, converse, converse_stream };
+
+struct Defaults {
+  int max_gen_len = 512;
+  double temperature = 0.5;
+  double top_p = 0.9;
+};
+
+// Percent-encodes a model id as a non-greedy URI label (safe: A-Za-z0-9-._~), e.g. ":" -> "%3A".
+std::string encode_model_id(std::string_view model_id);
+// "/model/<encoded id>/invoke" etc.
+std::string operation_path(std::string_view model_id, Operation operation);
+std::string_view operation_name(Operation operation);  // "InvokeModel", ...
+std::string_view iam_action(Operation operation);       // "bedrock:InvokeModel", ...
+
+// {"prompt": <Llama 3 template>, "max_gen_len": .., "temperature": .., "top_p": ..}
+std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults);
+// {"messages": [...], "system": [{"text": ..}], "inferenceConfig": {...}}
+std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults);
+
+struct ParsedReply {
+  std::string text;          // trimmed, non-empty
+  std::string stop_reason;   // may be empty
+  std::optional<chat::Usage> usage;
+};
+
+// Reads the reply text of an InvokeModel or Converse response, trying in order: "generation",
+// "completion", "text", choices[0].message.content[0].text, messages[0].content[0].text,
+// output.message.content[0].text. Not JSON, or no non-blank text: an Error (bad_upstream_response)
+// whose message names what came back (truncated to 200 characters).
+std::variant<ParsedReply, chat::Error> parse_reply(std::string_view body);
+
+// Shortens text for error messages: at most `max` bytes (on a UTF-8 boundary) followed by "...".
+std::string truncate_for_message(std::string_view text, std::size_t max = 200);
+
+}  // namespace llamachat::backends::bedrock

@@ -1,0 +1,55 @@
+#include "backends/offline/offline_backend.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace llamachat::backends::offline {
+namespace net = boost::asio;
+
+std::string offline_reply(const chat::ChatRequest& request) {
+  std::string last;
+  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
+    if (it->role == chat::Role::user) {
+      last = it->content;
+      break;
+    }
+  }
+  constexpr std::size_t kEchoLimit = 200;
+  if (last.size() > kEchoLimit) {
+    std::size_t cut = kEchoLimit;
+    while (cut > 0 && (static_cast<unsigned char>(last[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+    last = last.substr(0, cut) + "...";
+  }
+  return "[offline] You said: \"" + last +
+         "\". llamachat is running on its built-in offline backend, so this reply was made locally. "
+         "To talk to Llama 3.3 70B on Amazon Bedrock, set AWS_REGION and BEDROCK_MODEL_ID "
+         "(and AWS credentials) and restart.";
+}
+
+net::awaitable<chat::Outcome> OfflineBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {
+  const std::string reply = offline_reply(request);
+  net::steady_timer timer(co_await net::this_coro::executor);
+  std::uint64_t words = 0;
+  std::size_t start = 0;
+  while (start < reply.size()) {
+    // Each piece is a word with its trailing space, as model tokens usually are.
+    std::size_t end = reply.find(' ', start);
+    end = end == std::string::npos ? reply.size() : end + 1;
+    if (options_.delay_per_word.count() > 0 && words > 0) {
+      timer.expires_after(options_.delay_per_word);
+      co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    if (request.cancel && request.cancel->emitted()) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    if (!co_await sink.on_delta(std::string_view(reply).substr(start, end - start)))
+      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    ++words;
+    start = end;
+  }
+  std::uint64_t input_words = 0;
+  for (const auto& m : request.messages) input_words += 1 + static_cast<std::uint64_t>(std::count(m.content.begin(), m.content.end(), ' '));
+  co_return chat::Completion{"stop", chat::Usage{input_words, words}};
+}
+
+}  // namespace llamachat::backends::offline

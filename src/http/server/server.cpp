@@ -1,0 +1,465 @@
+#include "http/server/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <system_error>
+#include <thread>
+#include <unordered_set>
+
+#include "util/log.hpp"
+
+namespace llamachat::http {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+constexpr auto as_tuple_awaitable = net::as_tuple(use_awaitable);
+
+std::string json_quote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static constexpr char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+Response json_error_response(unsigned status, std::string_view message, unsigned http_version) {
+  Response res{static_cast<bhttp::status>(status), http_version};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.body() = "{\"error\":" + json_quote(message) + "}";
+  return res;
+}
+
+namespace {
+
+std::string make_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  std::uint64_t v = rng();
+  for (char& c : id) {
+    c = hex[v & 0xf];
+    v >>= 4;
+  }
+  return id;
+}
+
+struct Worker;
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> next_worker{0};
+  std::uint16_t bound_port = 0;
+  std::once_flag stop_once;
+
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  net::awaitable<void> accept_loop();
+  void begin_shutdown();
+};
+
+namespace {
+
+class Connection;
+
+struct Worker {
+  net::io_context ctx{1};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard{ctx.get_executor()};
+  std::thread thread;
+  // Touched only on this worker's thread.
+  std::unordered_set<Connection*> connections;
+};
+
+class Connection final : public Exchange {
+ public:
+  Connection(Server::Impl& server, Worker& worker, tcp::socket socket)
+      : server_(server), worker_(worker), stream_(std::move(socket)), watch_timer_(stream_.get_executor()) {}
+
+  const Request& request() const noexcept override { return request_; }
+  const std::string& request_id() const noexcept override { return request_id_; }
+  bool client_gone() const noexcept override { return gone_; }
+  bool idle() const noexcept { return idle_; }
+  void cancel_io() noexcept {
+    beast::error_code ignored;  // closing a socket that may already be closed
+    stream_.socket().cancel(ignored);
+  }
+
+  net::awaitable<void> run() {
+    const ServerLimits& limits = server_.options.limits;
+    bool first = true;
+    for (;;) {
+      idle_ = true;
+      if (server_.stopping.load()) break;
+      // Phase 1: wait for the first byte of the next request (keep-alive idle time).
+      if (buffer_.size() == 0) {
+        stream_.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), as_tuple_awaitable);
+        if (ec) break;  // EOF, reset, idle timeout, shutdown: nothing was received, close quietly
+        buffer_.commit(n);
+      }
+      first = false;
+      idle_ = false;
+      // Phase 2: the header, within header_timeout.
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+      parser.body_limit(limits.max_body_bytes);
+      stream_.expires_after(limits.header_timeout);
+      auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, as_tuple_awaitable);
+      if (hec) {
+        co_await reject_unreadable(hec, "header");
+        break;
+      }
+      keep_alive_ = parser.get().keep_alive();
+      if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+        keep_alive_ = false;
+        co_await send_plain(json_error_response(
+            413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", parser.get().version()));
+        break;
+      }
+      if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream_.expires_after(limits.write_timeout);
+        auto [wec, wn] = co_await net::async_write(stream_, net::buffer(kContinue), as_tuple_awaitable);
+        if (wec) break;
+      }
+      // Phase 3: the body, within body_timeout.
+      stream_.expires_after(limits.body_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, as_tuple_awaitable);
+      if (bec) {
+        co_await reject_unreadable(bec, "body");
+        break;
+      }
+      request_ = parser.release();
+      request_id_ = make_request_id();
+      responded_ = false;
+      streaming_ = false;
+      if (server_.stopping.load()) keep_alive_ = false;
+      bool failed = false;
+      try {
+        co_await server_.handler(*this);
+      } catch (const std::exception& e) {
+        util::log_error("request " + request_id_ + " failed: " + e.what());
+        failed = true;
+      }
+      if (failed) {
+        if (!responded_ && !streaming_) {
+          co_await respond(json_error_response(500, "internal error (request id " + request_id_ + ")", request_.version()));
+        } else {
+          keep_alive_ = false;  // a half-written response cannot be completed
+        }
+      }
+      if (!responded_ && !gone_) {
+        keep_alive_ = false;
+        co_await respond(json_error_response(500, "internal error: handler sent no response", request_.version()));
+      }
+      co_await stop_watching();
+      if (!keep_alive_ || gone_) break;
+    }
+    beast::error_code ignored;  // best effort: the peer may already be gone
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  net::awaitable<void> respond(Response response) override {
+    responded_ = true;
+    if (gone_) co_return;
+    decorate(response);
+    response.keep_alive(keep_alive_);
+    response.prepare_payload();
+    if (request_.method() == bhttp::verb::head) {
+      const auto length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
+    stream_.expires_after(server_.options.limits.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, response, as_tuple_awaitable);
+    if (ec) mark_gone();
+  }
+
+  net::awaitable<bool> begin_stream(Response head) override {
+    responded_ = true;
+    streaming_ = true;
+    if (gone_) co_return false;
+    bhttp::response<bhttp::empty_body> header{head.result(), head.version()};
+    for (const auto& field : head.base()) header.set(field.name_string(), field.value());
+    header.set("X-Request-Id", request_id_);
+    header.set(bhttp::field::server, "llamachat");
+    header.keep_alive(keep_alive_);
+    header.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> serializer{header};
+    stream_.expires_after(server_.options.limits.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, as_tuple_awaitable);
+    if (ec) mark_gone();
+    co_return !gone_;
+  }
+
+  net::awaitable<bool> write_chunk(std::string_view data) override {
+    if (gone_) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    stream_.expires_after(server_.options.limits.write_timeout);
+    auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk(net::buffer(data)), as_tuple_awaitable);
+    if (ec) mark_gone();
+    co_return !gone_;
+  }
+
+  net::awaitable<void> end_stream() override {
+    if (gone_) co_return;
+    stream_.expires_after(server_.options.limits.write_timeout);
+    auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk_last(), as_tuple_awaitable);
+    if (ec) mark_gone();
+  }
+
+  void watch_client(std::function<void()> on_gone) override {
+    on_gone_ = std::move(on_gone);
+    if (gone_) {
+      fire_gone();
+      return;
+    }
+    if (!watch_done_) return;  // already watching
+    watch_done_ = false;
+    net::co_spawn(stream_.get_executor(), watch(), net::detached);
+  }
+
+ private:
+  // Reads while the handler works: data is the next pipelined request (kept in the buffer); EOF or an
+  // error means the client went away.
+  net::awaitable<void> watch() {
+    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(4096), as_tuple_awaitable);
+    if (!ec) {
+      buffer_.commit(n);
+    } else if (ec != net::error::operation_aborted) {
+      mark_gone();
+    }
+    watch_done_ = true;
+    watch_timer_.cancel();
+  }
+
+  net::awaitable<void> stop_watching() {
+    if (watch_done_) co_return;
+    cancel_io();
+    while (!watch_done_) {
+      watch_timer_.expires_at(net::steady_timer::time_point::max());
+      co_await watch_timer_.async_wait(as_tuple_awaitable);
+    }
+  }
+
+  void mark_gone() {
+    if (gone_) return;
+    gone_ = true;
+    keep_alive_ = false;
+    fire_gone();
+  }
+
+  void fire_gone() {
+    if (auto hook = std::move(on_gone_)) {
+      on_gone_ = nullptr;
+      hook();
+    }
+  }
+
+  void decorate(Response& response) {
+    response.set("X-Request-Id", request_id_);
+    response.set(bhttp::field::server, "llamachat");
+  }
+
+  // Answers a request that could not be read, when an answer still makes sense.
+  net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase) {
+    keep_alive_ = false;
+    const auto& limits = server_.options.limits;
+    if (ec == bhttp::error::body_limit) {
+      co_await send_plain(json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
+    } else if (ec == bhttp::error::header_limit) {
+      co_await send_plain(
+          json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));
+    } else if (ec == beast::error::timeout) {
+      co_await send_plain(json_error_response(408, "timed out reading the request " + std::string(phase)));
+    } else if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+               ec == net::error::operation_aborted || ec == bhttp::error::partial_message) {
+      // The client went away mid-request: nobody to answer.
+    } else {
+      co_await send_plain(json_error_response(400, "malformed HTTP request: " + ec.message()));
+    }
+  }
+
+  net::awaitable<void> send_plain(Response response) {
+    request_id_ = make_request_id();
+    decorate(response);
+    response.keep_alive(false);
+    response.prepare_payload();
+    stream_.expires_after(server_.options.limits.write_timeout);
+    co_await bhttp::async_write(stream_, response, as_tuple_awaitable);
+  }
+
+  Server::Impl& server_;
+  [[maybe_unused]] Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Request request_;
+  std::string request_id_;
+  bool keep_alive_ = true;
+  bool responded_ = false;
+  bool streaming_ = false;
+  bool idle_ = true;
+  bool gone_ = false;
+  bool watch_done_ = true;
+  std::function<void()> on_gone_;
+  net::steady_timer watch_timer_;
+};
+
+net::awaitable<void> run_connection(Server::Impl& server, Worker& worker, tcp::socket socket) {
+  Connection connection(server, worker, std::move(socket));
+  worker.connections.insert(&connection);
+  try {
+    co_await connection.run();
+  } catch (const std::exception& e) {
+    util::log_warn(std::string("connection ended with an error: ") + e.what());
+  }
+  worker.connections.erase(&connection);
+  server.connections.fetch_sub(1);
+}
+
+}  // namespace
+
+net::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    Worker& worker = *workers[next_worker.fetch_add(1) % workers.size()];
+    auto [ec, socket] = co_await acceptor->async_accept(worker.ctx, as_tuple_awaitable);
+    if (ec) {
+      if (ec == net::error::operation_aborted || stopping.load()) co_return;
+      util::log_warn("accept failed: " + ec.message());
+      // Out of file descriptors and similar: back off briefly instead of spinning.
+      net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(as_tuple_awaitable);
+      continue;
+    }
+    if (connections.load() >= options.limits.max_connections) {
+      beast::error_code ignored;  // refusing: the client sees a closed connection
+      socket.close(ignored);
+      continue;
+    }
+    connections.fetch_add(1);
+    beast::error_code ignored;  // latency over throughput for chat replies; failure is harmless
+    socket.set_option(tcp::no_delay(true), ignored);
+    net::co_spawn(worker.ctx, run_connection(*this, worker, std::move(socket)), net::detached);
+  }
+}
+
+void Server::Impl::begin_shutdown() {
+  stopping.store(true);
+  net::post(workers[0]->ctx, [this] {
+    beast::error_code ignored;  // the acceptor may already be closed
+    if (acceptor) acceptor->close(ignored);
+  });
+  for (auto& worker : workers) {
+    net::post(worker->ctx, [w = worker.get()] {
+      for (Connection* c : w->connections)
+        if (c->idle()) c->cancel_io();
+    });
+  }
+  // Drain: wait for in-flight requests up to the grace period, then stop every worker.
+  auto deadline = std::chrono::steady_clock::now() + options.limits.shutdown_grace;
+  net::co_spawn(
+      workers[0]->ctx,
+      [this, deadline]() -> net::awaitable<void> {
+        net::steady_timer timer(co_await net::this_coro::executor);
+        while (connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+          timer.expires_after(std::chrono::milliseconds(20));
+          co_await timer.async_wait(as_tuple_awaitable);
+        }
+        if (connections.load() > 0)
+          util::log_warn("shutdown grace period over; closing " + std::to_string(connections.load()) + " connection(s)");
+        for (auto& worker : workers) {
+          worker->guard.reset();
+          worker->ctx.stop();
+        }
+      },
+      net::detached);
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+  unsigned n = impl_->options.threads ? impl_->options.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+}
+
+Server::~Server() {
+  for (auto& worker : impl_->workers) {
+    worker->guard.reset();
+    worker->ctx.stop();
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+}
+
+void Server::listen() {
+  auto& ctx = impl_->workers[0]->ctx;
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) throw std::system_error(ec, "invalid listen address '" + impl_->options.host + "'");
+  tcp::endpoint endpoint{address, impl_->options.port};
+  impl_->acceptor.emplace(ctx);
+  impl_->acceptor->open(endpoint.protocol());
+  impl_->acceptor->set_option(net::socket_base::reuse_address(true));
+  impl_->acceptor->bind(endpoint, ec);
+  if (ec)
+    throw std::system_error(ec, "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port));
+  impl_->acceptor->listen(net::socket_base::max_listen_connections);
+  impl_->bound_port = impl_->acceptor->local_endpoint().port();
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->bound_port; }
+
+void Server::run() {
+  net::co_spawn(impl_->workers[0]->ctx, impl_->accept_loop(), net::detached);
+  for (std::size_t i = 1; i < impl_->workers.size(); ++i) {
+    Worker* w = impl_->workers[i].get();
+    w->thread = std::thread([w] { w->ctx.run(); });
+  }
+  impl_->workers[0]->ctx.run();
+  for (std::size_t i = 1; i < impl_->workers.size(); ++i)
+    if (impl_->workers[i]->thread.joinable()) impl_->workers[i]->thread.join();
+}
+
+void Server::stop() {
+  std::call_once(impl_->stop_once, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace llamachat::http

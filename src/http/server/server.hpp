@@ -1,0 +1,91 @@
+#pragma once
+// The HTTP/1.1 server: a fixed pool of worker threads, each running its own io_context, and one
+// coroutine per connection. Keep-alive and pipelining are safe (one request at a time per connection,
+// bytes of the next request stay buffered). Header and body limits and per-phase timeouts protect
+// against slow or hostile clients. Everything on a connection runs on one worker thread, so handlers
+// need no locks for per-connection state.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace llamachat::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Every limit and timeout of the server, in one place; config fills it from flags/environment.
+struct ServerLimits {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;  // a body of exactly this size is accepted
+  std::chrono::milliseconds header_timeout{10'000};    // first byte to end of header
+  std::chrono::milliseconds body_timeout{30'000};      // end of header to end of body
+  std::chrono::milliseconds keep_alive_timeout{60'000}; // idle between requests on one connection
+  std::chrono::milliseconds write_timeout{30'000};     // one write to a slow reader
+  std::chrono::milliseconds shutdown_grace{10'000};    // in-flight requests get this long on SIGTERM
+  std::size_t max_connections = 20'000;                // beyond this, new connections are closed at once
+};
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;  // 0 = any free port; see Server::port()
+  unsigned threads = 0;       // 0 = hardware concurrency
+  ServerLimits limits;
+};
+
+// One request/response exchange, handed to the handler. Not thread-safe; lives on the connection's thread.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual const Request& request() const noexcept = 0;
+  virtual const std::string& request_id() const noexcept = 0;
+  // Sends a complete response. Adds X-Request-Id, Server and keep-alive headers.
+  virtual boost::asio::awaitable<void> respond(Response response) = 0;
+  // Starts a chunked streaming response (status and headers of `head`; its body is ignored).
+  // Returns false when the client is already gone.
+  virtual boost::asio::awaitable<bool> begin_stream(Response head) = 0;
+  // Writes one chunk and waits until the socket took it (backpressure). False when the client is gone.
+  virtual boost::asio::awaitable<bool> write_chunk(std::string_view data) = 0;
+  virtual boost::asio::awaitable<void> end_stream() = 0;
+  // Starts watching the connection for a client disconnect while the handler works. When the client
+  // goes away, `on_gone` runs once on this thread (e.g. to close an upstream stream).
+  virtual void watch_client(std::function<void()> on_gone) = 0;
+  virtual bool client_gone() const noexcept = 0;
+};
+
+using Handler = std::function<boost::asio::awaitable<void>(Exchange&)>;
+
+// Builds a JSON error response `{"error": message}` (the one error body shape of the server itself).
+Response json_error_response(unsigned status, std::string_view message, unsigned http_version = 11);
+// Escapes a string as a JSON string literal (with quotes).
+std::string json_quote(std::string_view text);
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; throws std::system_error with a clear message when the address is taken.
+  void listen();
+  std::uint16_t port() const noexcept;
+  // Runs the workers until stop() completes; call after listen(). Blocks.
+  void run();
+  // Stops accepting, closes idle connections, lets in-flight requests finish within shutdown_grace,
+  // then stops the workers. Thread-safe; may be called from a signal handler thread.
+  void stop();
+
+  struct Impl;  // public only so that the implementation file's free functions can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llamachat::http

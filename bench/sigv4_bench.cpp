@@ -19,9 +19,12 @@ std::string typical_body() {
   prompt += "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
   std::string body = "{\"prompt\":\"";
   for (const char c : prompt) {
-    if (c == '\n') body += "\\n";
-    else if (c == '"') body += "\\\"";
-    else body += c;
+    if (c == '\n')
+      body += "\\n";
+    else if (c == '"')
+      body += "\\\"";
+    else
+      body += c;
   }
   body += "\",\"max_gen_len\":512,\"temperature\":0.5,\"top_p\":0.9}";
   return body;
@@ -58,7 +61,8 @@ BENCHMARK(BM_SigV4_SignInvokeModelWithResponseStream);
 
 void BM_SigV4_DeriveSigningKey(benchmark::State& state) {
   for (auto _ : state) {
-    auto key = sigv4::derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20250102", "us-east-1", "bedrock");
+    auto key =
+        sigv4::derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20250102", "us-east-1", "bedrock");
     benchmark::DoNotOptimize(key);
   }
 }

@@ -21,7 +21,9 @@ const sigv4::Header* find_header(const sigv4::Request& request, std::string_view
   return nullptr;
 }
 
-AuthResult fail(std::string code, std::string message) { return AuthResult{false, std::move(code), std::move(message)}; }
+AuthResult fail(std::string code, std::string message) {
+  return AuthResult{false, std::move(code), std::move(message)};
+}
 
 constexpr std::string_view kMismatch =
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
@@ -54,14 +56,14 @@ bool parse_amz_date(std::string_view text, std::chrono::system_clock::time_point
 
 AuthResult check_auth(const sigv4::Request& request, const AuthSettings& settings,
                       std::chrono::system_clock::time_point now) {
-  const sigv4::Verification v = sigv4::verify(request, settings.access_key_id, settings.secret_access_key,
-                                              settings.service, settings.region);
+  const sigv4::Verification v =
+      sigv4::verify(request, settings.access_key_id, settings.secret_access_key, settings.service, settings.region);
   if (!v.ok) {
     if (v.error_code == "InvalidSignatureException" && v.reason.starts_with("The request signature we calculated")) {
       std::string message(kMismatch);
       if (!v.expected_canonical_request.empty()) {
-        message += "\n\nThe Canonical String for this request should have been\n'" + v.expected_canonical_request +
-                   "'\n";
+        message +=
+            "\n\nThe Canonical String for this request should have been\n'" + v.expected_canonical_request + "'\n";
       }
       return fail(v.error_code, std::move(message));
     }
@@ -76,8 +78,8 @@ AuthResult check_auth(const sigv4::Request& request, const AuthSettings& setting
   const auto skew = std::chrono::duration_cast<std::chrono::seconds>(settings.max_skew);
   const std::string minutes = std::to_string(skew.count() / 60);
   if (signed_at < now - skew) {
-    return fail("InvalidSignatureException", "Signature expired: " + std::string(date->value) + " is now earlier than " +
-                                                 util::format_amz_date(now - skew) + " (" +
+    return fail("InvalidSignatureException", "Signature expired: " + std::string(date->value) +
+                                                 " is now earlier than " + util::format_amz_date(now - skew) + " (" +
                                                  util::format_amz_date(now) + " - " + minutes + " min.)");
   }
   if (signed_at > now + skew) {
@@ -89,9 +91,8 @@ AuthResult check_auth(const sigv4::Request& request, const AuthSettings& setting
   if (find_header(request, "x-amz-security-token") != nullptr) {
     const sigv4::Header* authorization = find_header(request, "authorization");
     const auto parsed = sigv4::parse_authorization(authorization->value);
-    const bool token_signed =
-        parsed && std::find(parsed->signed_headers.begin(), parsed->signed_headers.end(), "x-amz-security-token") !=
-                      parsed->signed_headers.end();
+    const bool token_signed = parsed && std::find(parsed->signed_headers.begin(), parsed->signed_headers.end(),
+                                                  "x-amz-security-token") != parsed->signed_headers.end();
     if (!token_signed) {
       return fail("InvalidSignatureException", "The X-Amz-Security-Token header must be signed.");
     }

@@ -18,28 +18,28 @@ enum class Shape { generation, completion, text, choices, messages, converse };
 // An HTTP error reply (Bedrock error codes, see bedrock-facts §6).
 enum class Fault {
   none,
-  throttle,          // 429 ThrottlingException
-  internal,          // 500 InternalServerException       ("500")
-  unavailable,       // 503 ServiceUnavailableException   ("503")
-  access_denied,     // 403 AccessDeniedException
-  validation,        // 400 ValidationException
-  on_demand,         // 400 ValidationException (on-demand throughput not supported)
-  not_found,         // 404 ResourceNotFoundException
-  model_timeout,     // 408 ModelTimeoutException
-  model_error,       // 424 ModelErrorException
-  quota,             // 400 ServiceQuotaExceededException
-  not_ready,         // 429 ModelNotReadyException
+  throttle,       // 429 ThrottlingException
+  internal,       // 500 InternalServerException       ("500")
+  unavailable,    // 503 ServiceUnavailableException   ("503")
+  access_denied,  // 403 AccessDeniedException
+  validation,     // 400 ValidationException
+  on_demand,      // 400 ValidationException (on-demand throughput not supported)
+  not_found,      // 404 ResourceNotFoundException
+  model_timeout,  // 408 ModelTimeoutException
+  model_error,    // 424 ModelErrorException
+  quota,          // 400 ServiceQuotaExceededException
+  not_ready,      // 429 ModelNotReadyException
 };
 
 // Everything a request can be told to do. Unset optionals mean "default behaviour".
 struct Directives {
   std::optional<Shape> shape;
   Fault fault = Fault::none;
-  bool empty = false;             // reply text is ""
-  bool empty_whitespace = false;  // reply text is whitespace only ("empty=whitespace")
-  bool nonjson = false;           // 200 with a body (or stream chunk) that is not JSON
-  bool drop = false;              // close the connection without replying
-  bool drop_mid_body = false;     // send headers and half of the body, then close
+  bool empty = false;                              // reply text is ""
+  bool empty_whitespace = false;                   // reply text is whitespace only ("empty=whitespace")
+  bool nonjson = false;                            // 200 with a body (or stream chunk) that is not JSON
+  bool drop = false;                               // close the connection without replying
+  bool drop_mid_body = false;                      // send headers and half of the body, then close
   std::optional<std::chrono::milliseconds> slow;   // before the response headers
   std::optional<std::chrono::milliseconds> delay;  // between stream events
   std::optional<std::size_t> chunk;                // write the body in pieces of this many bytes

@@ -315,17 +315,19 @@ ErrorReply fault_reply(Fault fault, Operation op, std::string_view model_id, std
       const std::string action = is_stream(op) ? "bedrock:InvokeModelWithResponseStream" : "bedrock:InvokeModel";
       e.status = 403;
       e.code = "AccessDeniedException";
-      e.message = "User: arn:aws:sts::123456789012:assumed-role/llamachat-emulator/emulator-session is not "
-                  "authorized to perform: " +
-                  action + " on resource: " + model_arn(model_id, region) +
-                  " because no identity-based policy allows the " + action + " action";
+      e.message =
+          "User: arn:aws:sts::123456789012:assumed-role/llamachat-emulator/emulator-session is not "
+          "authorized to perform: " +
+          action + " on resource: " + model_arn(model_id, region) + " because no identity-based policy allows the " +
+          action + " action";
       break;
     }
     case Fault::validation:
       e.status = 400;
       e.code = "ValidationException";
-      e.message = "Malformed input request: #/max_gen_len: 0 is not greater or equal to 1, please reformat your "
-                  "input and try again.";
+      e.message =
+          "Malformed input request: #/max_gen_len: 0 is not greater or equal to 1, please reformat your "
+          "input and try again.";
       break;
     case Fault::on_demand:
       e.status = 400;
@@ -352,8 +354,9 @@ ErrorReply fault_reply(Fault fault, Operation op, std::string_view model_id, std
     case Fault::quota:
       e.status = 400;
       e.code = "ServiceQuotaExceededException";
-      e.message = "Your request exceeds the service quota for your account. You can view your quotas at "
-                  "https://console.aws.amazon.com/servicequotas. You can resubmit your request later.";
+      e.message =
+          "Your request exceeds the service quota for your account. You can view your quotas at "
+          "https://console.aws.amazon.com/servicequotas. You can resubmit your request later.";
       break;
     case Fault::not_ready:
       e.status = 429;

@@ -30,8 +30,8 @@ inline constexpr std::size_t kEchoLimit = 200;  // bytes of user text echoed (cu
 // " word1 word2 ... wordN" for words=N.
 std::string reply_text(std::string_view user_text, const Directives& d);
 
-// Splits text into word-ish pieces (each piece = leading whitespace + one word); concatenating the pieces gives
-// back `text` exactly. Empty text gives no pieces.
+// Splits text into word-ish pieces (each piece = leading whitespace + one word; trailing whitespace is a last
+// piece of its own); concatenating the pieces gives back `text` exactly. Empty text gives no pieces.
 std::vector<std::string> split_pieces(std::string_view text);
 
 // A crude but deterministic token count: the number of whitespace-separated words (at least 1 for non-empty).
@@ -53,9 +53,9 @@ boost::json::value stream_chunk_body(Shape shape, std::string_view piece, Usage 
 // An HTTP error reply.
 struct ErrorReply {
   unsigned status = 500;
-  std::string code;     // e.g. "ThrottlingException"
-  std::string message;  // the JSON "message"
-  boost::json::object extra;  // additional members (originalStatusCode, resourceName, ...)
+  std::string code;            // e.g. "ThrottlingException"
+  std::string message;         // the JSON "message"
+  boost::json::object extra;   // additional members (originalStatusCode, resourceName, ...)
   bool coral_service = false;  // x-amzn-ErrorType namespace com.amazon.coral.service (auth errors)
 };
 

@@ -55,7 +55,7 @@ TEST(Reply, PiecesConcatenateToTheText) {
   std::string joined;
   for (const auto& p : pieces) joined += p;
   EXPECT_EQ(joined, text);
-  EXPECT_EQ(pieces.size(), 6u);
+  EXPECT_EQ(pieces.size(), 7u);  // trailing whitespace is a piece of its own
   EXPECT_EQ(pieces[0], "Emulated");
   EXPECT_EQ(pieces[1], " reply:");
   EXPECT_TRUE(split_pieces("").empty());
@@ -73,22 +73,21 @@ TEST(Reply, ShapesPutTheTextWhereTheOriginalClientLooks) {
       case Shape::choices:
         return std::string(o.at("choices").at(0).at("message").at("content").at(0).at("text").as_string());
       case Shape::messages: return std::string(o.at("messages").at(0).at("content").at(0).at("text").as_string());
-      case Shape::converse:
-        return std::string(o.at("output").at("message").at("content").at(0).at("text").as_string());
+      case Shape::converse: return std::string(o.at("output").at("message").at("content").at(0).at("text").as_string());
     }
     return {};
   };
-  for (Shape s : {Shape::generation, Shape::completion, Shape::text, Shape::choices, Shape::messages,
-                  Shape::converse}) {
+  for (Shape s :
+       {Shape::generation, Shape::completion, Shape::text, Shape::choices, Shape::messages, Shape::converse}) {
     EXPECT_EQ(text_at(s), "hi there") << to_string(s);
   }
   const auto llama = reply_body(Shape::generation, "x", usage).as_object();
-  EXPECT_EQ(llama.at("prompt_token_count").as_int64(), 5);
-  EXPECT_EQ(llama.at("generation_token_count").as_int64(), 2);
+  EXPECT_EQ(llama.at("prompt_token_count").to_number<std::int64_t>(), 5);
+  EXPECT_EQ(llama.at("generation_token_count").to_number<std::int64_t>(), 2);
   EXPECT_EQ(llama.at("stop_reason").as_string(), "stop");
   const auto converse = reply_body(Shape::converse, "x", usage).as_object();
   EXPECT_EQ(converse.at("stopReason").as_string(), "end_turn");
-  EXPECT_EQ(converse.at("usage").at("totalTokens").as_int64(), 7);
+  EXPECT_EQ(converse.at("usage").at("totalTokens").to_number<std::int64_t>(), 7);
   EXPECT_TRUE(converse.contains("metrics"));
 }
 
@@ -120,8 +119,8 @@ TEST(Reply, OnDemandRule) {
   EXPECT_TRUE(requires_inference_profile("meta.llama3-3-70b-instruct-v1:0", "us-west-2"));
   EXPECT_FALSE(requires_inference_profile("meta.llama3-3-70b-instruct-v1:0", "us-east-2"));
   EXPECT_FALSE(requires_inference_profile("us.meta.llama3-3-70b-instruct-v1:0", "us-east-1"));
-  EXPECT_TRUE(requires_inference_profile(
-      "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-3-70b-instruct-v1:0", "us-east-1"));
+  EXPECT_TRUE(requires_inference_profile("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-3-70b-instruct-v1:0",
+                                         "us-east-1"));
   EXPECT_TRUE(requires_inference_profile("emulator-on-demand-only", "us-east-2"));
   // The exact AWS text (bedrock-facts §1.2), with its typographic apostrophe.
   EXPECT_EQ(on_demand_message("meta.llama3-3-70b-instruct-v1:0"),
@@ -134,8 +133,8 @@ TEST(Reply, ModelArns) {
             "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-3-70b-instruct-v1:0");
   EXPECT_EQ(model_arn("us.meta.llama3-3-70b-instruct-v1:0", "us-east-1"),
             "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-3-70b-instruct-v1:0");
-  const auto denied = fault_reply(Fault::access_denied, Operation::converse_stream,
-                                  "us.meta.llama3-3-70b-instruct-v1:0", "us-east-1");
+  const auto denied =
+      fault_reply(Fault::access_denied, Operation::converse_stream, "us.meta.llama3-3-70b-instruct-v1:0", "us-east-1");
   EXPECT_EQ(denied.status, 403u);
   EXPECT_NE(denied.message.find("bedrock:InvokeModelWithResponseStream"), std::string::npos);
   EXPECT_NE(denied.message.find("inference-profile/us.meta.llama3-3-70b-instruct-v1:0"), std::string::npos);

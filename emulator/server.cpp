@@ -19,6 +19,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <random>
 #include <set>
@@ -63,6 +64,7 @@ struct Response {
   unsigned status = 200;
   Fields fields;
   std::string body;
+  bool counted = true;  // in Stats::responses_by_status (control API replies are not)
 };
 
 // How a response write ended.
@@ -298,15 +300,20 @@ void close_now(Connection& conn) {
 
 // Writes a complete response with Content-Length, in `piece`-byte writes when piece > 0; with drop_mid_body only
 // the head and the first half of the body are written, then the connection is closed.
+// `before_last_write` runs just before the final bytes go out, so that observers who have the whole response also
+// see the state it produced.
 template <class Stream>
 net::awaitable<WriteResult> write_response(Server::Impl& impl, Stream& stream, Connection& conn, const Response& r,
-                                           bool keep_alive, std::size_t piece = 0, bool drop_mid_body = false) {
-  impl.state.response(r.status);
+                                           bool keep_alive, std::size_t piece = 0, bool drop_mid_body = false,
+                                           const std::function<void()>& before_last_write = {}) {
+  if (r.counted) impl.state.response(r.status);
+  if (before_last_write && !drop_mid_body && r.body.empty()) before_last_write();
   if (!co_await write_all(stream, render_head(r.status, r.fields, keep_alive, r.body.size())))
     co_return WriteResult::peer_gone;
   const std::size_t end = drop_mid_body ? r.body.size() / 2 : r.body.size();
   const std::size_t step = piece == 0 ? std::max<std::size_t>(end, 1) : piece;
   for (std::size_t pos = 0; pos < end; pos += step) {
+    if (before_last_write && !drop_mid_body && pos + step >= end) before_last_write();
     if (!co_await write_all(stream, std::string_view(r.body).substr(pos, std::min(step, end - pos))))
       co_return WriteResult::peer_gone;
   }
@@ -320,7 +327,8 @@ net::awaitable<WriteResult> write_response(Server::Impl& impl, Stream& stream, C
 // Writes an event stream with chunked transfer coding, paced by the directives.
 template <class Stream>
 net::awaitable<WriteResult> write_stream(Server::Impl& impl, Stream& stream, Connection& conn, const Fields& fields,
-                                         const StreamPlan& plan, const Directives& d, bool keep_alive) {
+                                         const StreamPlan& plan, const Directives& d, bool keep_alive,
+                                         const std::function<void()>& before_last_write) {
   impl.state.response(200);
   if (!co_await write_all(stream, render_head(200, fields, keep_alive, std::nullopt))) co_return WriteResult::peer_gone;
   impl.state.stream_started();
@@ -360,6 +368,7 @@ net::awaitable<WriteResult> write_stream(Server::Impl& impl, Stream& stream, Con
     co_await pause(impl, conn, std::nullopt);
     co_return impl.stopping ? WriteResult::stopped : WriteResult::peer_gone;
   }
+  before_last_write();
   if (!co_await write_all(stream, "0\r\n\r\n")) co_return WriteResult::peer_gone;
   co_return WriteResult::completed;
 }
@@ -424,8 +433,9 @@ net::awaitable<bool> handle_control(ImplPtr impl, Stream& stream, Connection& co
   } else {
     r = impl->error_response(404, "UnknownOperationException", "Unknown emulator control endpoint");
   }
+  r.counted = false;
   const bool keep = req.keep_alive();
-  co_return co_await write_response(*impl, stream, conn, r, keep) == WriteResult::completed && keep;
+  co_return co_await write_response(*impl, stream, conn, r, keep) == WriteResult::completed&& keep;
 }
 
 template <class Stream>
@@ -448,12 +458,16 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
   const auto finish = [&](Response r, const Directives* d) -> net::awaitable<bool> {
     rec.status = r.status;
     const std::size_t piece = d ? d->chunk.value_or(impl->config.chunk_size) : 0;
+    bool recorded = false;
     const WriteResult result =
-        co_await write_response(*impl, stream, conn, r, keep_alive, piece, d != nullptr && d->drop_mid_body);
+        co_await write_response(*impl, stream, conn, r, keep_alive, piece, d != nullptr && d->drop_mid_body, [&] {
+          impl->state.record(rec);
+          recorded = true;
+        });
     if (result == WriteResult::dropped) impl->state.connection_dropped();
     if (result == WriteResult::peer_gone && !impl->stopping) impl->state.request_abandoned();
-    impl->state.record(std::move(rec));
-    co_return result == WriteResult::completed && keep_alive;
+    if (!recorded) impl->state.record(std::move(rec));
+    co_return result == WriteResult::completed&& keep_alive;
   };
 
   // 1. Authentication.
@@ -462,7 +476,8 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     sreq.method = std::string(req.method_string());
     sreq.path = std::string(path);
     sreq.query = std::string(query);
-    for (const auto& field : req.base()) sreq.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    for (const auto& field : req.base())
+      sreq.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     sreq.payload = req.body();
     AuthSettings settings{impl->config.access_key_id, impl->config.secret_access_key, impl->config.region, "bedrock",
                           impl->config.max_clock_skew};
@@ -533,7 +548,8 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     co_return co_await done(co_await finish(impl->error_response(e.status, e.code, e.message, e.extra), &d));
   }
   if (!parsed.ok) {
-    co_return co_await done(co_await finish(impl->error_response(400, "ValidationException", parsed.error_message), &d));
+    co_return co_await done(
+        co_await finish(impl->error_response(400, "ValidationException", parsed.error_message), &d));
   }
 
   // 5. The reply.
@@ -548,12 +564,12 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
                         {"X-Amzn-Bedrock-Content-Type", "application/json"},
                         {"x-amzn-RequestId", impl->request_id()}};
     rec.status = 200;
-    const WriteResult result = co_await write_stream(*impl, stream, conn, fields, plan, d, keep_alive);
+    const WriteResult result = co_await write_stream(*impl, stream, conn, fields, plan, d, keep_alive, [&] {
+      impl->state.stream_completed();
+      impl->state.record(rec);
+    });
     switch (result) {
-      case WriteResult::completed:
-        impl->state.stream_completed();
-        impl->state.record(std::move(rec));
-        co_return co_await done(keep_alive);
+      case WriteResult::completed: co_return co_await done(keep_alive);
       case WriteResult::dropped:
         impl->state.connection_dropped();
         impl->state.record(std::move(rec));
@@ -597,9 +613,15 @@ net::awaitable<bool> handle(ImplPtr impl, Stream& stream, Connection& conn, http
     impl->state.record(std::move(rec));
     const bool keep = req.keep_alive();
     const Response r = impl->error_response(404, "UnknownOperationException", "Unknown operation", {}, true);
-    co_return co_await write_response(*impl, stream, conn, r, keep) == WriteResult::completed && keep;
+    co_return co_await write_response(*impl, stream, conn, r, keep) == WriteResult::completed&& keep;
   }
   co_return co_await handle_model(impl, stream, conn, req, *route, path, query);
+}
+
+Response body_too_large(Server::Impl& impl) {
+  return impl.error_response(
+      413, "ValidationException",
+      "Request body exceeds the limit of " + std::to_string(impl.config.max_body_bytes) + " bytes.");
 }
 
 template <class Stream>
@@ -612,6 +634,10 @@ net::awaitable<void> serve(ImplPtr impl, Stream& stream, Connection& conn) {
     parser.body_limit(impl->config.max_body_bytes);
     lowest.expires_after(impl->config.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec == http::error::body_limit) {  // Content-Length above the limit is refused from the header alone
+      co_await write_response(*impl, stream, conn, body_too_large(*impl), false);
+      co_return;
+    }
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
           ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -627,10 +653,7 @@ net::awaitable<void> serve(ImplPtr impl, Stream& stream, Connection& conn) {
     lowest.expires_after(kBodyReadTimeout);
     std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (ec == http::error::body_limit) {
-      const Response r = impl->error_response(
-          413, "ValidationException",
-          "Request body exceeds the limit of " + std::to_string(impl->config.max_body_bytes) + " bytes.");
-      co_await write_response(*impl, stream, conn, r, false);
+      co_await write_response(*impl, stream, conn, body_too_large(*impl), false);
       co_return;
     }
     if (ec) co_return;
@@ -700,7 +723,7 @@ Server::Server(net::any_io_executor executor, Config config)
     impl_->tls->use_private_key_file(cfg.tls_key_file, net::ssl::context::pem, ec);
     if (ec) throw std::runtime_error("cannot load TLS key " + cfg.tls_key_file + ": " + ec.message());
   }
-  const tcp::endpoint endpoint(net::ip::make_address(cfg.host), cfg.port);
+  const tcp::endpoint endpoint(net::ip::make_address(cfg.host == "localhost" ? "127.0.0.1" : cfg.host), cfg.port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);
@@ -729,14 +752,15 @@ void Server::stop() {
 std::uint16_t Server::port() const noexcept { return impl_->port; }
 bool Server::tls() const noexcept { return impl_->tls.has_value(); }
 std::string Server::endpoint() const {
-  const std::string host = impl_->config.host.find(':') != std::string::npos ? "[" + impl_->config.host + "]"
-                                                                               : impl_->config.host;
+  const std::string host =
+      impl_->config.host.find(':') != std::string::npos ? "[" + impl_->config.host + "]" : impl_->config.host;
   return (tls() ? "https://" : "http://") + host + ":" + std::to_string(port());
 }
 State& Server::state() noexcept { return impl_->state; }
 const Config& Server::config() const noexcept { return impl_->config; }
 
-ThreadedServer::ThreadedServer(Config config) : server_(std::make_unique<Server>(io_.get_executor(), std::move(config))) {
+ThreadedServer::ThreadedServer(Config config)
+    : server_(std::make_unique<Server>(io_.get_executor(), std::move(config))) {
   server_->start();
   thread_ = std::thread([this] { io_.run(); });
 }

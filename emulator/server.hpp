@@ -29,14 +29,14 @@ struct Config {
   std::string region = "us-east-1";
   std::string access_key_id{kDefaultAccessKeyId};
   std::string secret_access_key{kDefaultSecretAccessKey};
-  std::string tls_cert_file;  // PEM certificate chain; TLS is on when both files are set
-  std::string tls_key_file;   // PEM private key
-  std::size_t chunk_size = 0;          // default for the chunk=<n> directive; 0 = write whole events/bodies
-  bool verify_signatures = true;       // false (--no-verify): accept any or no Authorization
-  bool strict_on_demand = true;        // answer the on-demand ValidationException like AWS (README)
+  std::string tls_cert_file;                // PEM certificate chain; TLS is on when both files are set
+  std::string tls_key_file;                 // PEM private key
+  std::size_t chunk_size = 0;               // default for the chunk=<n> directive; 0 = write whole events/bodies
+  bool verify_signatures = true;            // false (--no-verify): accept any or no Authorization
+  bool strict_on_demand = true;             // answer the on-demand ValidationException like AWS (README)
   std::size_t max_body_bytes = 25'000'000;  // Bedrock's InvokeModel body limit
   std::chrono::seconds max_clock_skew{15 * 60};
-  std::chrono::seconds idle_timeout{120};  // keep-alive connection with no request
+  std::chrono::seconds idle_timeout{120};    // keep-alive connection with no request
   util::Clock clock = util::system_clock();  // wall clock for X-Amz-Date checks
 };
 

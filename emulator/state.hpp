@@ -25,24 +25,24 @@ struct Stats {
   std::uint64_t tls_handshake_failures = 0;
   std::uint64_t requests_total = 0;
   std::uint64_t signature_failures = 0;
-  std::uint64_t faults_injected = 0;       // error replies caused by directives or the on-demand rule
-  std::uint64_t dropped_connections = 0;   // drop / drop_mid_body
-  std::uint64_t streams_started = 0;       // stream requests that got their 200 headers
+  std::uint64_t faults_injected = 0;      // error replies caused by directives or the on-demand rule
+  std::uint64_t dropped_connections = 0;  // drop / drop_mid_body
+  std::uint64_t streams_started = 0;      // stream requests that got their 200 headers
   std::uint64_t streams_completed = 0;
-  std::uint64_t streams_cancelled = 0;     // the client closed the connection before the stream was complete
-  std::uint64_t requests_abandoned = 0;    // non-stream requests whose client closed before the reply
+  std::uint64_t streams_cancelled = 0;         // the client closed the connection before the stream was complete
+  std::uint64_t requests_abandoned = 0;        // non-stream requests whose client closed before the reply
   std::int64_t last_stream_closed_at_ms = -1;  // steady_now_ms() when a cancelled stream was noticed
   std::map<std::string, std::uint64_t> requests_by_path;  // path without query, as on the wire
-  std::map<unsigned, std::uint64_t> responses_by_status;
+  std::map<unsigned, std::uint64_t> responses_by_status;  // every response except the control API's
 };
 
 struct RequestRecord {
   std::int64_t at_ms = 0;  // steady_now_ms() when the request was complete
   std::string method, target, operation, model_id;
   std::vector<std::pair<std::string, std::string>> headers;  // authorization signature / token redacted
-  std::string body;                                            // at most kMaxLoggedBody bytes
+  std::string body;                                          // at most kMaxLoggedBody bytes
   bool body_truncated = false;
-  bool verified = false;  // the SigV4 signature was checked and matched
+  bool verified = false;   // the SigV4 signature was checked and matched
   std::string auth_error;  // error code when not verified
   unsigned status = 0;     // 0 when the connection was dropped without a status line
   std::vector<std::string> directives, unknown_directives;

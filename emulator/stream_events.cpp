@@ -34,9 +34,9 @@ void build_invoke(StreamPlan& plan, std::string_view text, Usage usage, const Di
   std::size_t generated = 0;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     ++generated;
-    const std::string body = d.nonjson ? "not json: " + pieces[i]
-                                       : json::serialize(stream_chunk_body(shape, pieces[i], usage, i == 0, false,
-                                                                           generated, latency_ms));
+    const std::string body =
+        d.nonjson ? "not json: " + pieces[i]
+                  : json::serialize(stream_chunk_body(shape, pieces[i], usage, i == 0, false, generated, latency_ms));
     plan.frames.push_back(invoke_chunk(body));
   }
   plan.text_events = pieces.size();

@@ -103,11 +103,16 @@ int main(int argc, char** argv) {
       if (!parse_bool(v, config.strict_on_demand)) return usage_error("bad --strict-on-demand (true|false)");
     } else if (arg == "--log-level") {
       using llamachat::util::LogLevel;
-      if (v == "debug") llamachat::util::set_log_level(LogLevel::debug);
-      else if (v == "info") llamachat::util::set_log_level(LogLevel::info);
-      else if (v == "warn") llamachat::util::set_log_level(LogLevel::warn);
-      else if (v == "error") llamachat::util::set_log_level(LogLevel::error);
-      else return usage_error("bad --log-level");
+      if (v == "debug")
+        llamachat::util::set_log_level(LogLevel::debug);
+      else if (v == "info")
+        llamachat::util::set_log_level(LogLevel::info);
+      else if (v == "warn")
+        llamachat::util::set_log_level(LogLevel::warn);
+      else if (v == "error")
+        llamachat::util::set_log_level(LogLevel::error);
+      else
+        return usage_error("bad --log-level");
     } else {
       return usage_error("unknown argument " + std::string(arg));
     }

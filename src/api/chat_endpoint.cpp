@@ -49,7 +49,9 @@ class SseStream final : public chat::EventSink {
 
   net::awaitable<bool> on_delta(std::string_view text) override {
     reply_.append(text);
-    co_return co_await write(sse_delta(text));
+    std::string frame = sse_delta(text);
+    const bool ok = co_await write(std::move(frame));
+    co_return ok;
   }
 
   net::awaitable<bool> write(std::string frame) {
@@ -65,15 +67,28 @@ class SseStream final : public chat::EventSink {
     co_return ok;
   }
 
-  // Sends a comment whenever the stream was silent for `interval`, until `finished()`.
+  // Sends a comment whenever the stream was silent for `interval`, until stop_keep_alive(); then
+  // signals `finished` so that the owner can wait for it before destroying this object.
   net::awaitable<void> keep_alive(std::chrono::milliseconds interval) {
     while (!stopped_) {
       tick_.expires_at(last_write_ + interval);
       co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
       if (stopped_) break;
       if (steady_clock::now() - last_write_ >= interval) {
-        if (!co_await write(std::string(kSseKeepAlive))) break;
+        std::string comment(kSseKeepAlive);
+        const bool ok = co_await write(std::move(comment));
+        if (!ok) break;
       }
+    }
+    ticker_running_ = false;
+    ticker_done_.cancel();
+  }
+  // Stops the keep-alive ticker and waits until it has left.
+  net::awaitable<void> stop_and_join_keep_alive() {
+    stop_keep_alive();
+    while (ticker_running_) {
+      ticker_done_.expires_at(net::steady_timer::time_point::max());
+      co_await ticker_done_.async_wait(net::as_tuple(net::use_awaitable));
     }
   }
   void stop_keep_alive() {
@@ -90,7 +105,9 @@ class SseStream final : public chat::EventSink {
   steady_clock::time_point last_write_ = steady_clock::now();
   std::string reply_;
   net::steady_timer tick_;
+  net::steady_timer ticker_done_{tick_.get_executor()};
   bool stopped_ = false;
+  bool ticker_running_ = true;
 };
 
 }  // namespace
@@ -146,38 +163,27 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   head.set(bhttp::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
   mark_backend(head, backend);
-  if (!co_await exchange.begin_stream(std::move(head))) co_return;
+  const bool started = co_await exchange.begin_stream(std::move(head));
+  if (!started) co_return;
 
   const auto executor = co_await net::this_coro::executor;
   SseStream sse(exchange, executor);
-  // The keep-alive ticker references `sse` and the locals below; it is stopped and awaited before they
-  // go out of scope.
-  net::steady_timer ticker_done(executor);
-  bool ticker_running = true;
-  net::co_spawn(
-      executor,
-      [&]() -> net::awaitable<void> {
-        co_await sse.keep_alive(options.keep_alive_interval);
-        ticker_running = false;
-        ticker_done.cancel();
-      },
-      net::detached);
+  // The keep-alive ticker is joined (stop_and_join_keep_alive) before `sse` goes out of scope.
+  net::co_spawn(executor, sse.keep_alive(options.keep_alive_interval), net::detached);
 
   const chat::Outcome outcome = co_await backend.stream(std::move(request), sse);
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     if (error->kind != chat::ErrorKind::cancelled) {
       util::log_warn("request " + exchange.request_id() + " stream failed (" + std::string(error_kind_name(error->kind)) +
                      "): " + error->message);
-      co_await sse.write(sse_error(chat_endpoint_error(*error).message));
+      std::string frame = sse_error(chat_endpoint_error(*error).message);
+      co_await sse.write(std::move(frame));
     }
   } else {
-    co_await sse.write(sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome)));
+    std::string frame = sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome));
+    co_await sse.write(std::move(frame));
   }
-  sse.stop_keep_alive();
-  while (ticker_running) {
-    ticker_done.expires_at(net::steady_timer::time_point::max());
-    co_await ticker_done.async_wait(net::as_tuple(net::use_awaitable));
-  }
+  co_await sse.stop_and_join_keep_alive();
   co_await exchange.end_stream();
 }
 

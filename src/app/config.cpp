@@ -29,6 +29,9 @@ const std::vector<Flag>& flags() {
       {"--request-timeout-ms", "LLAMACHAT_REQUEST_TIMEOUT_MS", "whole upstream request deadline (default 110000)"},
       {"--connect-timeout-ms", "LLAMACHAT_CONNECT_TIMEOUT_MS", "upstream connect timeout (default 3000)"},
       {"--max-body-bytes", "LLAMACHAT_MAX_BODY_BYTES", "largest accepted request body (default 1048576)"},
+      {"--header-timeout-ms", "LLAMACHAT_HEADER_TIMEOUT_MS", "time a client has to send a request header (default 10000)"},
+      {"--body-timeout-ms", "LLAMACHAT_BODY_TIMEOUT_MS", "time a client has to send a request body (default 30000)"},
+      {"--keep-alive-timeout-ms", "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS", "idle time before a keep-alive connection closes (default 60000)"},
       {"--offline-delay-ms", "LLAMACHAT_OFFLINE_DELAY_MS", "offline backend: pause between words (default 0)"},
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
       {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
@@ -147,6 +150,11 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
     return fail("invalid --request-timeout-ms / LLAMACHAT_REQUEST_TIMEOUT_MS: expected milliseconds > 0");
   if (!millis("--connect-timeout-ms", config.connect_timeout) || config.connect_timeout.count() == 0)
     return fail("invalid --connect-timeout-ms / LLAMACHAT_CONNECT_TIMEOUT_MS: expected milliseconds > 0");
+  for (auto [flag, field] : {std::pair{"--header-timeout-ms", &config.server.limits.header_timeout},
+                             std::pair{"--body-timeout-ms", &config.server.limits.body_timeout},
+                             std::pair{"--keep-alive-timeout-ms", &config.server.limits.keep_alive_timeout}}) {
+    if (!millis(flag, *field) || field->count() == 0) return fail(std::string("invalid ") + flag + ": expected milliseconds > 0");
+  }
   if (!millis("--offline-delay-ms", config.offline_delay))
     return fail("invalid --offline-delay-ms / LLAMACHAT_OFFLINE_DELAY_MS: expected milliseconds");
   if (auto v = get("--max-attempts")) {

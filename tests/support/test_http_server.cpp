@@ -41,8 +41,7 @@ auto on_stream(ServerConnection& c, Op&& op) {
 
 class Exchange final : public TestExchange {
  public:
-  Exchange(ServerConnection& connection, TestRequest request, std::size_t connection_number,
-           std::size_t request_number)
+  Exchange(ServerConnection& connection, TestRequest request, std::size_t connection_number, std::size_t request_number)
       : connection_(connection),
         request_(std::move(request)),
         connection_number_(connection_number),
@@ -78,9 +77,15 @@ class Exchange final : public TestExchange {
     co_await timer.async_wait(nothrow);
   }
 
+  void keep_open() noexcept override { keep_open_ = true; }
+
   void close() noexcept override { close_ = true; }
 
-  bool keep_going() const noexcept { return responded_ && !raw_ && keep_alive_ && !close_; }
+  bool keep_going() const noexcept {
+    if (close_ || !request_.keep_alive()) return false;
+    if (raw_) return keep_open_;
+    return responded_ && keep_alive_;
+  }
   bool abrupt_close() const noexcept { return close_; }
 
  private:
@@ -90,6 +95,7 @@ class Exchange final : public TestExchange {
   std::size_t request_number_;
   bool responded_ = false;
   bool raw_ = false;
+  bool keep_open_ = false;
   bool keep_alive_ = false;
   bool close_ = false;
 };
@@ -182,10 +188,9 @@ struct TestHttpServer::State {
 
 TestHttpServer::TestHttpServer(SimpleHandler handler, std::optional<TestCertificate> tls,
                                const std::string& bind_address)
-    : TestHttpServer(ExchangeHandler([h = std::move(handler)](TestExchange& exchange) {
-                       return respond_simple(h, exchange);
-                     }),
-                     std::move(tls), bind_address) {}
+    : TestHttpServer(
+          ExchangeHandler([h = std::move(handler)](TestExchange& exchange) { return respond_simple(h, exchange); }),
+          std::move(tls), bind_address) {}
 
 TestHttpServer::TestHttpServer(ExchangeHandler handler, std::optional<TestCertificate> tls,
                                const std::string& bind_address)

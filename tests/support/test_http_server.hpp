@@ -51,8 +51,11 @@ class TestExchange {
   // response allow keep-alive, the server waits for the next request on the connection after the handler.
   virtual boost::asio::awaitable<void> respond(TestResponse response) = 0;
   // Writes raw bytes on the connection (through TLS when on). After a handler that used write() and
-  // not respond(), the connection is closed.
+  // not respond(), the connection is closed (send side shut down) unless keep_open() was called.
   virtual boost::asio::awaitable<void> write(std::string_view bytes) = 0;
+  // Declares that the raw bytes written form one complete response, so the server reads the next
+  // request on this connection after the handler, as with respond().
+  virtual void keep_open() noexcept = 0;
   virtual boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration) = 0;
   // Waits until the server is destroyed: a peer that never answers.
   virtual boost::asio::awaitable<void> stall() = 0;
@@ -83,9 +86,9 @@ class TestHttpServer {
   std::string url(const std::string& host = "") const;
 
   std::size_t connections_accepted() const noexcept;
-  std::size_t tls_handshakes() const noexcept;      // completed successfully
+  std::size_t tls_handshakes() const noexcept;  // completed successfully
   std::size_t tls_handshake_failures() const noexcept;
-  std::size_t requests_received() const noexcept;   // complete requests read
+  std::size_t requests_received() const noexcept;  // complete requests read
 
  private:
   struct State;

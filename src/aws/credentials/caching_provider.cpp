@@ -55,9 +55,13 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
     if (start_refresh) start_fetch(ex);
     if (ready) co_return std::move(*ready);
 
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, Signature>(
-        [self = shared_from_this(), ex](auto handler) { self->enqueue(Handler(std::move(handler)), ex); },
-        asio::use_awaitable);
+    // A named initiation object: g++ 12 destroys a capturing lambda temporary inside a co_await
+    // expression twice (the captured shared_ptr would be released twice).
+    auto initiation = [self = shared_from_this(), ex](auto handler) {
+      self->enqueue(Handler(std::move(handler)), ex);
+    };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, Signature>(initiation,
+                                                                                        asio::use_awaitable);
   }
 
  private:

@@ -78,23 +78,25 @@ class ManualClock {
 };
 
 // A provider that counts its fetches, can be held at a gate (asynchronously, on its caller's executor),
-// and produces credentials (or throws) through a callback given the 1-based fetch number.
+// and produces credentials (or throws) through a callback given the 1-based fetch number. A closed gate
+// opens by itself after a generous fail-safe so that a broken test fails its assertions instead of hanging.
 class GatedProvider final : public Provider {
  public:
   using Produce = std::function<Credentials(int fetch_number)>;
-  explicit GatedProvider(Produce produce, bool open = true) : produce_(std::move(produce)), open_(open) {}
+  explicit GatedProvider(Produce produce, bool open = true, std::string name = "gated")
+      : produce_(std::move(produce)), open_(open), name_(std::move(name)) {}
 
-  std::string name() const override { return "gated"; }
+  std::string name() const override { return name_; }
   boost::asio::awaitable<Credentials> get() override {
     const int n = ++fetches_;
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    while (!open_.load()) {
+    const auto fail_safe = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!open_.load() && std::chrono::steady_clock::now() < fail_safe) {
       timer.expires_after(std::chrono::milliseconds(1));
       co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
-    Credentials c = produce_(n);
     ++completed_;
-    co_return c;
+    co_return produce_(n);
   }
 
   void open() { open_ = true; }
@@ -105,6 +107,7 @@ class GatedProvider final : public Provider {
  private:
   Produce produce_;
   std::atomic<bool> open_;
+  std::string name_;
   std::atomic<int> fetches_{0};
   std::atomic<int> completed_{0};
 };

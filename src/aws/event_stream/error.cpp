@@ -14,10 +14,13 @@ class Category final : public boost::system::error_category {
       case errc::prelude_crc_mismatch: return "event-stream prelude crc mismatch";
       case errc::message_crc_mismatch: return "event-stream message crc mismatch";
       case errc::total_length_below_minimum: return "event-stream total_length below the 16-byte minimum";
-      case errc::total_length_exceeds_limit: return "event-stream total_length exceeds the message size limit";
+      case errc::total_length_exceeds_limit:
+        return "event-stream total_length exceeds the message size limit (default 25296912 bytes)";
       case errc::headers_length_exceeds_total: return "event-stream headers_length exceeds total_length - 16";
-      case errc::headers_length_exceeds_limit: return "event-stream headers_length exceeds the 131072-byte limit";
-      case errc::payload_length_exceeds_limit: return "event-stream payload exceeds the 25165824-byte limit";
+      case errc::headers_length_exceeds_limit:
+        return "event-stream headers_length exceeds the headers limit (default 131072 bytes)";
+      case errc::payload_length_exceeds_limit:
+        return "event-stream payload exceeds the payload limit (default 25165824 bytes)";
       case errc::header_truncated: return "event-stream header runs past the end of the header block";
       case errc::header_name_empty: return "event-stream header name is empty";
       case errc::unknown_header_value_type: return "event-stream header value type is not one of 0..9";

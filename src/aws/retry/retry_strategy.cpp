@@ -30,7 +30,7 @@ constexpr std::array<std::string_view, 13> kThrottlingCodes = {
 // botocore's transient codes, Bedrock's modeled-retryable ModelNotReadyException, and the Bedrock server faults
 // whose status (500/503) is transient anyway - listed so that they classify the same inside an event stream.
 constexpr std::array<std::string_view, 6> kTransientCodes = {
-    "RequestTimeout",        "RequestTimeoutException",     "PriorRequestNotComplete",
+    "RequestTimeout",         "RequestTimeoutException", "PriorRequestNotComplete",
     "ModelNotReadyException", "InternalServerException", "ServiceUnavailableException",
 };
 

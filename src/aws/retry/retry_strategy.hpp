@@ -44,9 +44,9 @@ std::string_view normalize_error_code(std::string_view raw) noexcept;
 bool is_throttling_code(std::string_view code) noexcept;
 
 struct RetryOptions {
-  int max_attempts = 3;                           // attempts in total, >= 1
-  std::chrono::milliseconds max_backoff{20000};   // cap of the exponential part, before jitter
-  int initial_quota = 500;                        // also the bucket's maximum
+  int max_attempts = 3;                          // attempts in total, >= 1
+  std::chrono::milliseconds max_backoff{20000};  // cap of the exponential part, before jitter
+  int initial_quota = 500;                       // also the bucket's maximum
 };
 
 enum class RetryMode { standard, adaptive };
@@ -89,8 +89,8 @@ class RetryQuota {
 
 // Per-request state; one per logical request (all of its attempts).
 struct RetryToken {
-  int retries = 0;          // retries granted so far
-  int last_retry_cost = 0;  // quota taken by the latest granted retry
+  int retries = 0;               // retries granted so far
+  int last_retry_cost = 0;       // quota taken by the latest granted retry
   bool quota_exhausted = false;  // set when a retry was refused for lack of quota (for logs/metrics)
 };
 

@@ -35,29 +35,28 @@ TEST_P(BedrockErrorClassification, MatchesBotocoreStandardMode) {
 }
 
 // Every Bedrock Runtime error of bedrock-facts.md 6.1 with its HTTP status, as botocore's standard mode treats it.
-INSTANTIATE_TEST_SUITE_P(
-    Section61, BedrockErrorClassification,
-    ::testing::Values(ClassifyCase{403, "AccessDeniedException", FailureKind::non_retryable},
-                      ClassifyCase{400, "ValidationException", FailureKind::non_retryable},
-                      ClassifyCase{404, "ResourceNotFoundException", FailureKind::non_retryable},
-                      ClassifyCase{400, "ServiceQuotaExceededException", FailureKind::non_retryable},
-                      ClassifyCase{429, "ThrottlingException", FailureKind::throttling},
-                      ClassifyCase{429, "ModelNotReadyException", FailureKind::transient},
-                      ClassifyCase{408, "ModelTimeoutException", FailureKind::non_retryable},
-                      ClassifyCase{424, "ModelErrorException", FailureKind::non_retryable},
-                      ClassifyCase{424, "ModelStreamErrorException", FailureKind::non_retryable},
-                      ClassifyCase{500, "InternalServerException", FailureKind::transient},
-                      ClassifyCase{503, "ServiceUnavailableException", FailureKind::transient}));
+INSTANTIATE_TEST_SUITE_P(Section61, BedrockErrorClassification,
+                         ::testing::Values(ClassifyCase{403, "AccessDeniedException", FailureKind::non_retryable},
+                                           ClassifyCase{400, "ValidationException", FailureKind::non_retryable},
+                                           ClassifyCase{404, "ResourceNotFoundException", FailureKind::non_retryable},
+                                           ClassifyCase{400, "ServiceQuotaExceededException",
+                                                        FailureKind::non_retryable},
+                                           ClassifyCase{429, "ThrottlingException", FailureKind::throttling},
+                                           ClassifyCase{429, "ModelNotReadyException", FailureKind::transient},
+                                           ClassifyCase{408, "ModelTimeoutException", FailureKind::non_retryable},
+                                           ClassifyCase{424, "ModelErrorException", FailureKind::non_retryable},
+                                           ClassifyCase{424, "ModelStreamErrorException", FailureKind::non_retryable},
+                                           ClassifyCase{500, "InternalServerException", FailureKind::transient},
+                                           ClassifyCase{503, "ServiceUnavailableException", FailureKind::transient}));
 
 // Exceptions delivered inside a 200 event stream keep their meaning.
-INSTANTIATE_TEST_SUITE_P(
-    InStream, BedrockErrorClassification,
-    ::testing::Values(ClassifyCase{200, "ThrottlingException", FailureKind::throttling},
-                      ClassifyCase{200, "InternalServerException", FailureKind::transient},
-                      ClassifyCase{200, "ServiceUnavailableException", FailureKind::transient},
-                      ClassifyCase{200, "ModelStreamErrorException", FailureKind::non_retryable},
-                      ClassifyCase{200, "ValidationException", FailureKind::non_retryable},
-                      ClassifyCase{200, "ModelTimeoutException", FailureKind::non_retryable}));
+INSTANTIATE_TEST_SUITE_P(InStream, BedrockErrorClassification,
+                         ::testing::Values(ClassifyCase{200, "ThrottlingException", FailureKind::throttling},
+                                           ClassifyCase{200, "InternalServerException", FailureKind::transient},
+                                           ClassifyCase{200, "ServiceUnavailableException", FailureKind::transient},
+                                           ClassifyCase{200, "ModelStreamErrorException", FailureKind::non_retryable},
+                                           ClassifyCase{200, "ValidationException", FailureKind::non_retryable},
+                                           ClassifyCase{200, "ModelTimeoutException", FailureKind::non_retryable}));
 
 INSTANTIATE_TEST_SUITE_P(
     Generic, BedrockErrorClassification,
@@ -106,11 +105,11 @@ TEST(Backoff, FullJitterOverTruncatedExponential) {
   for (int attempts = 1; attempts <= 12; ++attempts) {
     EXPECT_EQ(zero.backoff(attempts), milliseconds(0)) << attempts;
   }
-  EXPECT_EQ(top.backoff(1), milliseconds(999));     // first retry: [0, 1 s)
-  EXPECT_EQ(top.backoff(2), milliseconds(1999));    // [0, 2 s)
+  EXPECT_EQ(top.backoff(1), milliseconds(999));   // first retry: [0, 1 s)
+  EXPECT_EQ(top.backoff(2), milliseconds(1999));  // [0, 2 s)
   EXPECT_EQ(top.backoff(3), milliseconds(3999));
   EXPECT_EQ(top.backoff(5), milliseconds(15999));
-  EXPECT_EQ(top.backoff(6), milliseconds(19999));   // 32 s capped at 20 s before jitter
+  EXPECT_EQ(top.backoff(6), milliseconds(19999));  // 32 s capped at 20 s before jitter
   EXPECT_EQ(top.backoff(100), milliseconds(19999));
   EXPECT_EQ(half.backoff(1), milliseconds(500));
   EXPECT_EQ(half.backoff(4), milliseconds(4000));
@@ -209,10 +208,11 @@ TEST(RetryStrategy, DelaysFollowTheAttemptNumber) {
   RetryStrategy s({.max_attempts = 8}, nullptr, fixed(kAlmostOne));
   RetryToken token;
   std::vector<milliseconds> delays;
-  for (int attempts = 1; attempts < 8; ++attempts) delays.push_back(*s.next_delay(attempts, FailureKind::throttling, token));
-  EXPECT_EQ(delays, (std::vector<milliseconds>{milliseconds(999), milliseconds(1999), milliseconds(3999),
-                                               milliseconds(7999), milliseconds(15999), milliseconds(19999),
-                                               milliseconds(19999)}));
+  for (int attempts = 1; attempts < 8; ++attempts)
+    delays.push_back(*s.next_delay(attempts, FailureKind::throttling, token));
+  EXPECT_EQ(delays,
+            (std::vector<milliseconds>{milliseconds(999), milliseconds(1999), milliseconds(3999), milliseconds(7999),
+                                       milliseconds(15999), milliseconds(19999), milliseconds(19999)}));
 }
 
 // ---- quota ---------------------------------------------------------------------------------------------------

@@ -177,8 +177,8 @@ bool is_unsigned_header(std::string_view lower_name) noexcept {
   // botocore's list (expect, transfer-encoding, user-agent, x-amzn-trace-id) plus the hop-by-hop headers that
   // proxies may add, drop or rewrite (the JS SDK and aws-c-auth skip these too), and authorization itself.
   static constexpr std::array<std::string_view, 12> kNames = {
-      "authorization", "connection", "expect",     "keep-alive", "proxy-authorization", "proxy-connection",
-      "te",            "trailer",    "transfer-encoding", "upgrade", "user-agent",       "x-amzn-trace-id"};
+      "authorization", "connection",        "expect",  "keep-alive", "proxy-authorization", "proxy-connection", "te",
+      "trailer",       "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
   return std::find(kNames.begin(), kNames.end(), lower_name) != kNames.end();
 }
 
@@ -357,7 +357,8 @@ std::optional<ParsedAuthorization> parse_authorization(std::string_view value) {
   if (scope.size() != 5 || scope[4] != kTerminator) return std::nullopt;
   for (const std::string_view s : scope)
     if (s.empty()) return std::nullopt;
-  if (scope[1].size() != 8 || !std::all_of(scope[1].begin(), scope[1].end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (scope[1].size() != 8 ||
+      !std::all_of(scope[1].begin(), scope[1].end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   if (signature_hex->size() != 64 || !is_lower_hex(*signature_hex)) return std::nullopt;
 
@@ -382,9 +383,9 @@ Verification verify(const Request& received, std::string_view access_key_id, std
   const Header* authorization = find_header(received.headers, "authorization");
   if (authorization == nullptr) return fail("MissingAuthenticationTokenException", "Missing Authentication Token");
   const std::optional<ParsedAuthorization> auth = parse_authorization(authorization->value);
-  if (!auth) return fail("IncompleteSignatureException", "malformed Authorization header (expected " +
-                                                             std::string(kAlgorithm) +
-                                                             " Credential=..., SignedHeaders=..., Signature=...)");
+  if (!auth)
+    return fail("IncompleteSignatureException", "malformed Authorization header (expected " + std::string(kAlgorithm) +
+                                                    " Credential=..., SignedHeaders=..., Signature=...)");
   if (!util::constant_time_equal(auth->access_key_id, access_key_id))
     return fail("UnrecognizedClientException", "The security token included in the request is invalid.");
 
@@ -413,13 +414,12 @@ Verification verify(const Request& received, std::string_view access_key_id, std
       return fail("InvalidSignatureException", "signed header '" + name + "' is not in the request");
 
   const CanonicalHeaders headers = canonical_headers(received.headers, auth->signed_headers);
-  std::string canonical = canonical_request(received.method, canonical_uri(received.path, true, true),
-                                            canonical_query(received.query), headers,
-                                            util::sha256_hex(received.payload));
+  std::string canonical =
+      canonical_request(received.method, canonical_uri(received.path, true, true), canonical_query(received.query),
+                        headers, util::sha256_hex(received.payload));
   const std::string scope = credential_scope(auth->date, auth->region, auth->service);
-  const std::string expected =
-      signature(derive_signing_key(secret_access_key, auth->date, auth->region, auth->service),
-                string_to_sign(amz_date, scope, canonical));
+  const std::string expected = signature(derive_signing_key(secret_access_key, auth->date, auth->region, auth->service),
+                                         string_to_sign(amz_date, scope, canonical));
   if (!util::constant_time_equal(expected, auth->signature))
     return fail("InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided.", std::move(canonical));

@@ -25,7 +25,8 @@ namespace llamachat::aws::sigv4 {
 
 inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 // Lowercase hex SHA-256 of the empty string.
-inline constexpr std::string_view kEmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+inline constexpr std::string_view kEmptyPayloadHash =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 struct Header {
   std::string name;
@@ -87,7 +88,8 @@ struct CanonicalHeaders {
 // Canonical header block over the headers whose lower-cased name is in `signed_names` (lower-case names, any
 // order; names absent from `headers` are skipped). Empty `signed_names` = every header that is not
 // is_unsigned_header.
-CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std::vector<std::string>& signed_names = {});
+CanonicalHeaders canonical_headers(const std::vector<Header>& headers,
+                                   const std::vector<std::string>& signed_names = {});
 
 std::string canonical_request(std::string_view method, std::string_view canonical_uri, std::string_view canonical_query,
                               const CanonicalHeaders& headers, std::string_view payload_hash);

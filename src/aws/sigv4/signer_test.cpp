@@ -33,28 +33,27 @@ TEST_P(CanonicalUriTest, Matches) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, CanonicalUriTest,
-    ::testing::Values(
-        UriCase{"/", true, true, "/"}, UriCase{"", true, true, "/"}, UriCase{"", true, false, "/"},
-        UriCase{"//", true, true, "/"}, UriCase{"//example//", true, true, "/example/"},
-        UriCase{"/example/..", true, true, "/"}, UriCase{"/example1/example2/../..", true, true, "/"},
-        UriCase{"/a/b/../c", true, true, "/a/c"}, UriCase{"/a/./b/", true, true, "/a/b/"},
-        UriCase{"/../a", true, true, "/a"}, UriCase{"/a/b/.", true, true, "/a/b"},
-        UriCase{"/example space/", true, true, "/example%20space/"},
-        UriCase{"/example/$delete", true, true, "/example/%24delete"},
-        UriCase{"/-._~0-9A-Za-z", true, true, "/-._~0-9A-Za-z"},
-        // Bedrock model ids: '%' of the wire encoding is encoded again.
-        UriCase{"/model/us.meta.llama3-3-70b-instruct-v1%3A0/invoke", true, true,
-                "/model/us.meta.llama3-3-70b-instruct-v1%253A0/invoke"},
-        // An encoded '/' is data, not a segment separator, so ".." after it does not climb over it.
-        UriCase{"/model/arn%3Ax%2F..%2Fy/converse", true, true, "/model/arn%253Ax%252F..%252Fy/converse"},
-        UriCase{"/model/a%2Fb/../c", true, true, "/model/c"},
-        // Normalisation off (S3-style): slashes and dots are kept as sent.
-        UriCase{"//example//", true, false, "//example//"}, UriCase{"/./", true, false, "/./"},
-        UriCase{"/example/..", true, false, "/example/.."},
-        // Single encoding trusts existing escapes and only encodes raw bytes.
-        UriCase{"/bucket/a%3Ab", false, false, "/bucket/a%3Ab"},
-        UriCase{"/bucket/a b", false, false, "/bucket/a%20b"},
-        UriCase{"/\xE1\x88\xB4", true, true, "/%E1%88%B4"}));
+    ::testing::Values(UriCase{"/", true, true, "/"}, UriCase{"", true, true, "/"}, UriCase{"", true, false, "/"},
+                      UriCase{"//", true, true, "/"}, UriCase{"//example//", true, true, "/example/"},
+                      UriCase{"/example/..", true, true, "/"}, UriCase{"/example1/example2/../..", true, true, "/"},
+                      UriCase{"/a/b/../c", true, true, "/a/c"}, UriCase{"/a/./b/", true, true, "/a/b/"},
+                      UriCase{"/../a", true, true, "/a"}, UriCase{"/a/b/.", true, true, "/a/b"},
+                      UriCase{"/example space/", true, true, "/example%20space/"},
+                      UriCase{"/example/$delete", true, true, "/example/%24delete"},
+                      UriCase{"/-._~0-9A-Za-z", true, true, "/-._~0-9A-Za-z"},
+                      // Bedrock model ids: '%' of the wire encoding is encoded again.
+                      UriCase{"/model/us.meta.llama3-3-70b-instruct-v1%3A0/invoke", true, true,
+                              "/model/us.meta.llama3-3-70b-instruct-v1%253A0/invoke"},
+                      // An encoded '/' is data, not a segment separator, so ".." after it does not climb over it.
+                      UriCase{"/model/arn%3Ax%2F..%2Fy/converse", true, true, "/model/arn%253Ax%252F..%252Fy/converse"},
+                      UriCase{"/model/a%2Fb/../c", true, true, "/model/c"},
+                      // Normalisation off (S3-style): slashes and dots are kept as sent.
+                      UriCase{"//example//", true, false, "//example//"}, UriCase{"/./", true, false, "/./"},
+                      UriCase{"/example/..", true, false, "/example/.."},
+                      // Single encoding trusts existing escapes and only encodes raw bytes.
+                      UriCase{"/bucket/a%3Ab", false, false, "/bucket/a%3Ab"},
+                      UriCase{"/bucket/a b", false, false, "/bucket/a%20b"},
+                      UriCase{"/\xE1\x88\xB4", true, true, "/%E1%88%B4"}));
 
 // ---- canonical query -----------------------------------------------------------------------------------------
 
@@ -74,7 +73,7 @@ TEST(CanonicalQuery, EncodingDetails) {
   EXPECT_EQ(canonical_query("a="), "a=");
   EXPECT_EQ(canonical_query("a=b%20c"), "a=b%20c");
   EXPECT_EQ(canonical_query("a=b c"), "a=b%20c");
-  EXPECT_EQ(canonical_query("a=b+c"), "a=b%2Bc");  // '+' is a literal plus, never a space
+  EXPECT_EQ(canonical_query("a=b+c"), "a=b%2Bc");    // '+' is a literal plus, never a space
   EXPECT_EQ(canonical_query("a=%7e%2f"), "a=~%2F");  // unreserved decoded, hex upper-cased
   EXPECT_EQ(canonical_query("k=v=w"), "k=v%3Dw");
   EXPECT_EQ(canonical_query("&&a=1&"), "a=1");
@@ -106,13 +105,10 @@ TEST(CanonicalHeaders, ValuesAreTrimmedAndWhitespaceCollapsed) {
 }
 
 TEST(CanonicalHeaders, NamesLoweredRepeatsJoinedInOrderAndSorted) {
-  const std::vector<Header> headers = {{"Host", "example.amazonaws.com"},
-                                       {"My-Header1", "value4"},
-                                       {"X-Amz-Date", "20150830T123600Z"},
-                                       {"my-header1", " value1 "},
-                                       {"MY-HEADER1", "value3"},
-                                       {"User-Agent", "never-signed"},
-                                       {"Content-Type", "application/json"}};
+  const std::vector<Header> headers = {
+      {"Host", "example.amazonaws.com"},   {"My-Header1", "value4"}, {"X-Amz-Date", "20150830T123600Z"},
+      {"my-header1", " value1 "},          {"MY-HEADER1", "value3"}, {"User-Agent", "never-signed"},
+      {"Content-Type", "application/json"}};
   const CanonicalHeaders c = canonical_headers(headers);
   EXPECT_EQ(c.block,
             "content-type:application/json\nhost:example.amazonaws.com\nmy-header1:value4,value1,value3\n"
@@ -132,9 +128,9 @@ TEST(CanonicalHeaders, HopByHopAndAgentHeadersAreNeverSigned) {
   for (const char* name : {"user-agent", "x-amzn-trace-id", "expect", "connection", "transfer-encoding",
                            "authorization", "keep-alive", "te", "upgrade"})
     EXPECT_TRUE(is_unsigned_header(name)) << name;
-  for (const char* name : {"host", ":authority", "content-type", "content-length", "accept", "x-amz-date",
-                           "x-amz-security-token", "x-amz-content-sha256", "x-amzn-bedrock-accept",
-                           "amz-sdk-invocation-id"})
+  for (const char* name :
+       {"host", ":authority", "content-type", "content-length", "accept", "x-amz-date", "x-amz-security-token",
+        "x-amz-content-sha256", "x-amzn-bedrock-accept", "amz-sdk-invocation-id"})
     EXPECT_FALSE(is_unsigned_header(name)) << name;
 }
 
@@ -298,27 +294,27 @@ TEST(ParseAuthorization, RejectsMalformedValues) {
       "Bearer abc",
       "AWS4-HMAC-SHA512 Credential=" + cred + ", SignedHeaders=" + sh + ", Signature=" + sig,
       "AWS4-HMAC-SHA256Credential=" + cred + ", SignedHeaders=" + sh + ", Signature=" + sig,
-      "AWS4-HMAC-SHA256 Credential=" + cred + ", SignedHeaders=" + sh,                          // no signature
-      "AWS4-HMAC-SHA256 SignedHeaders=" + sh + ", Signature=" + sig,                            // no credential
-      "AWS4-HMAC-SHA256 Credential=" + cred + ", Signature=" + sig,                             // no signed headers
-      auth(cred, sh, sig) + ", Signature=" + sig,                                               // duplicate
-      auth(cred, sh, sig) + ", Extra=1",                                                        // unknown component
-      auth(cred, sh, sig) + ",",                                                                // empty component
-      auth("AKIDEXAMPLE/20240501/us-east-1/aws4_request", sh, sig),                             // 4 scope parts
-      auth("AKIDEXAMPLE/20240501/us-east-1/bedrock/aws4_request/x", sh, sig),                   // 6 scope parts
-      auth("AKIDEXAMPLE/20240501/us-east-1/bedrock/aws5_request", sh, sig),                     // wrong terminator
-      auth("/20240501/us-east-1/bedrock/aws4_request", sh, sig),                                // empty key id
-      auth("AKIDEXAMPLE/2024051/us-east-1/bedrock/aws4_request", sh, sig),                      // 7-digit date
-      auth("AKIDEXAMPLE/2024-05-01/us-east-1/bedrock/aws4_request", sh, sig),                   // not yyyymmdd
-      auth("AKIDEXAMPLE/20240501//bedrock/aws4_request", sh, sig),                              // empty region
-      auth(cred, "host;;x-amz-date", sig),                                                      // empty name
-      auth(cred, "", sig),                                                                      // no names
-      auth(cred, "Host;x-amz-date", sig),                                                       // upper case
-      auth(cred, sh, sig.substr(1)),                                                            // 63 digits
-      auth(cred, sh, sig + "0"),                                                                // 65 digits
+      "AWS4-HMAC-SHA256 Credential=" + cred + ", SignedHeaders=" + sh,                     // no signature
+      "AWS4-HMAC-SHA256 SignedHeaders=" + sh + ", Signature=" + sig,                       // no credential
+      "AWS4-HMAC-SHA256 Credential=" + cred + ", Signature=" + sig,                        // no signed headers
+      auth(cred, sh, sig) + ", Signature=" + sig,                                          // duplicate
+      auth(cred, sh, sig) + ", Extra=1",                                                   // unknown component
+      auth(cred, sh, sig) + ",",                                                           // empty component
+      auth("AKIDEXAMPLE/20240501/us-east-1/aws4_request", sh, sig),                        // 4 scope parts
+      auth("AKIDEXAMPLE/20240501/us-east-1/bedrock/aws4_request/x", sh, sig),              // 6 scope parts
+      auth("AKIDEXAMPLE/20240501/us-east-1/bedrock/aws5_request", sh, sig),                // wrong terminator
+      auth("/20240501/us-east-1/bedrock/aws4_request", sh, sig),                           // empty key id
+      auth("AKIDEXAMPLE/2024051/us-east-1/bedrock/aws4_request", sh, sig),                 // 7-digit date
+      auth("AKIDEXAMPLE/2024-05-01/us-east-1/bedrock/aws4_request", sh, sig),              // not yyyymmdd
+      auth("AKIDEXAMPLE/20240501//bedrock/aws4_request", sh, sig),                         // empty region
+      auth(cred, "host;;x-amz-date", sig),                                                 // empty name
+      auth(cred, "", sig),                                                                 // no names
+      auth(cred, "Host;x-amz-date", sig),                                                  // upper case
+      auth(cred, sh, sig.substr(1)),                                                       // 63 digits
+      auth(cred, sh, sig + "0"),                                                           // 65 digits
       auth(cred, sh, "35936969E749DB8657761BA99350754002C4136426445016D943A5D906826C99"),  // upper-case hex
-      auth(cred, sh, std::string(64, 'g')),                                                     // not hex
-      "AWS4-HMAC-SHA256 Credential",                                                            // no '='
+      auth(cred, sh, std::string(64, 'g')),                                                // not hex
+      "AWS4-HMAC-SHA256 Credential",                                                       // no '='
   };
   for (const std::string& value : bad) EXPECT_FALSE(parse_authorization(value).has_value()) << value;
 }

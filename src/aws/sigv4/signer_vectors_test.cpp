@@ -77,10 +77,14 @@ class JsonReader {
     for (int i = 0; i < 4; ++i) {
       const char c = in_[pos_++];
       out <<= 4;
-      if (c >= '0' && c <= '9') out |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f') out |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') out |= unsigned(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        out |= unsigned(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= unsigned(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= unsigned(c - 'A' + 10);
+      else
+        return false;
     }
     return true;
   }
@@ -495,8 +499,8 @@ TEST(SigV4Vectors, OracleBedrockCasesPass) {
 // Our own Bedrock-shaped cases (other dates, regions and bodies than the shared ones), produced by the official
 // JS SDK signer through tools/oracle/oracle.js. They live in the repository, so they run without the shared folder.
 TEST(SigV4Fixtures, OwnOracleCasesPass) {
-  const fs::path dir = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "tests" /
-                       "fixtures" / "sigv4";
+  const fs::path dir =
+      fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "tests" / "fixtures" / "sigv4";
   ASSERT_TRUE(fs::is_directory(dir)) << dir;
   const Json fixtures = load_json(dir / "bedrock_oracle_cases.json");
   const Json* cases = fixtures.get("cases");

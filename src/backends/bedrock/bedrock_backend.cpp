@@ -123,7 +123,8 @@ net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, 
 net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& request, chat::EventSink& sink,
                                                       Operation operation, steady_clock::time_point deadline,
                                                       bool& reply_started, aws::retry::FailureKind& failure) {
-  const ErrorContext context{config_.model_id, config_.region, operation, credentials_->name()};
+  const std::string provider_name = credentials_->name();
+  const ErrorContext context{config_.model_id, config_.region, operation, provider_name};
   aws::Credentials credentials;
   try {
     credentials = co_await credentials_->get();
@@ -191,7 +192,8 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
       if (auto* error = std::get_if<chat::Error>(&parsed)) co_return *error;
       auto& reply = std::get<ParsedReply>(parsed);
       reply_started = true;
-      if (!co_await sink.on_delta(reply.text)) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+      const bool delivered = co_await sink.on_delta(reply.text);
+      if (!delivered) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
       co_return chat::Completion{reply.stop_reason, reply.usage};
     }
 
@@ -218,14 +220,16 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
         }
         for (auto& event : *events) {
           switch (event.kind) {
-            case StreamEvent::Kind::delta:
+            case StreamEvent::Kind::delta: {
               if (event.text.empty()) break;
               reply_started = true;
-              if (!co_await sink.on_delta(event.text)) {
+              const bool delivered = co_await sink.on_delta(event.text);
+              if (!delivered) {
                 response->close();
                 co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
               }
               break;
+            }
             case StreamEvent::Kind::stop:
               completion.stop_reason = event.stop_reason;
               stopped = true;

@@ -42,8 +42,8 @@ net::awaitable<chat::Outcome> OfflineBackend::stream(chat::ChatRequest request, 
       co_await timer.async_wait(net::as_tuple(net::use_awaitable));
     }
     if (request.cancel && request.cancel->emitted()) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
-    if (!co_await sink.on_delta(std::string_view(reply).substr(start, end - start)))
-      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    const bool delivered = co_await sink.on_delta(std::string_view(reply).substr(start, end - start));
+    if (!delivered) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     ++words;
     start = end;
   }

@@ -66,9 +66,7 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-std::string bracketed(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
+std::string bracketed(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 // The reason text of an error, without the library decorations asio adds to OpenSSL codes.
 std::string reason(const error_code& ec) {
@@ -197,8 +195,8 @@ void ClientCore::give_back(std::unique_ptr<Connection> connection) {
 }
 
 asio::awaitable<tcp::resolver::results_type> ClientCore::resolve(const std::string& host, std::uint16_t port,
-                                                                 SteadyClock::time_point deadline,
-                                                                 ClientErrorKind kind, const std::string& what) {
+                                                                 SteadyClock::time_point deadline, ClientErrorKind kind,
+                                                                 const std::string& what) {
   error_code literal_ec;
   const auto address = asio::ip::make_address(host, literal_ec);
   if (!literal_ec) {
@@ -316,24 +314,25 @@ asio::awaitable<void> ClientCore::handshake(Connection& c, const Url& url, Stead
   fail(ClientErrorKind::tls, message);
 }
 
-
 class Stream final : public ResponseStream {
  public:
+  // reusable: false when the request itself asked the server to close the connection.
   Stream(std::shared_ptr<ClientCore> impl, std::unique_ptr<Connection> connection, std::unique_ptr<Parser> parser,
-         std::string origin, SteadyClock::time_point deadline)
+         std::string origin, SteadyClock::time_point deadline, bool reusable)
       : impl_(std::move(impl)),
         connection_(std::move(connection)),
         parser_(std::move(parser)),
         origin_(std::move(origin)),
         deadline_(deadline),
-        piece_(kPieceSize) {
+        piece_(kPieceSize),
+        reusable_(reusable) {
     const auto& message = parser_->get();
     status_ = message.result_int();
     for (const auto& field : message) headers_.emplace_back(field.name_string(), field.value());
   }
 
   ~Stream() override {
-    if (connection_ && !closed_ && !failed_ && parser_->is_done() && parser_->keep_alive() &&
+    if (connection_ && reusable_ && !closed_ && !failed_ && parser_->is_done() && parser_->keep_alive() &&
         connection_->buffer.size() == 0) {
       impl_->give_back(std::move(connection_));
     }
@@ -404,13 +403,14 @@ class Stream final : public ResponseStream {
   std::vector<char> piece_;
   unsigned status_ = 0;
   HeaderList headers_;
+  bool reusable_;
   bool closed_ = false;
   bool failed_ = false;
 };
 
 bhttp::request<bhttp::string_body> build_request(const Url& url, ClientRequest&& in) {
-  if (in.method.empty() || has_line_break(in.method) || in.method.find(' ') != std::string::npos ||
-      in.target.empty() || has_line_break(in.target) || in.target.find(' ') != std::string::npos) {
+  if (in.method.empty() || has_line_break(in.method) || in.method.find(' ') != std::string::npos || in.target.empty() ||
+      has_line_break(in.target) || in.target.find(' ') != std::string::npos) {
     fail(ClientErrorKind::protocol, "invalid request line for " + url.origin());
   }
   bhttp::request<bhttp::string_body> request;
@@ -450,8 +450,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
     }
 
     c->tcp().expires_at(deadline);
-    auto [wec, written] =
-        co_await on_stream(*c, [&](auto& s) { return bhttp::async_write(s, request, nothrow); });
+    auto [wec, written] = co_await on_stream(*c, [&](auto& s) { return bhttp::async_write(s, request, nothrow); });
     if (wec) {
       if (reused && wec != beast::error::timeout) continue;
       fail_io(wec, "writing the request to", origin);
@@ -474,7 +473,8 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
         parser = std::make_unique<Parser>();
         continue;
       }
-      co_return std::make_unique<Stream>(std::move(impl), std::move(c), std::move(parser), origin, deadline);
+      co_return std::make_unique<Stream>(std::move(impl), std::move(c), std::move(parser), origin, deadline,
+                                         request.keep_alive());
     }
   }
 }

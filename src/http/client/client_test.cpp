@@ -91,8 +91,8 @@ class ClientTest : public ::testing::Test {
 TEST_F(ClientTest, GetAndPostCarryMethodTargetHeadersAndBodies) {
   TestHttpServer server([](const TestRequest& request) {
     auto response = text_response(std::string(request.method_string()) + " " + std::string(request.target()) +
-                                  " host=" + std::string(request[bhttp::field::host]) + " x=" +
-                                  std::string(request["X-Test"]) + " body=" + request.body());
+                                  " host=" + std::string(request[bhttp::field::host]) +
+                                  " x=" + std::string(request["X-Test"]) + " body=" + request.body());
     response.set("X-Reply", "yes");
     return response;
   });
@@ -193,7 +193,8 @@ TEST_F(ClientTest, ServerClosingWithoutReplyOnFreshConnectionIsClosedError) {
 }
 
 TEST_F(ClientTest, GarbageReplyIsAProtocolError) {
-  TestHttpServer server([](TestExchange& ex) -> asio::awaitable<void> { co_await ex.write("SSH-2.0-OpenSSH\r\n\r\n"); });
+  TestHttpServer server(
+      [](TestExchange& ex) -> asio::awaitable<void> { co_await ex.write("SSH-2.0-OpenSSH\r\n\r\n"); });
   Client client(io_.get_executor(), {});
   auto error = error_of(client.send(url(server.url()), get(), in(5s)));
   EXPECT_EQ(error.kind(), ClientErrorKind::protocol) << error.what();
@@ -224,7 +225,7 @@ TEST_F(TlsTest, TrustedCertificateForTheRightHostPasses) {
   Client client(io_.get_executor(), trusting(ca_));
   EXPECT_EQ(run(client.send(url(server.url("localhost")), get(), in(5s))).body, "secure");  // DNS SAN
   EXPECT_EQ(run(client.send(url(server.url("127.0.0.1")), get(), in(5s))).body, "secure");  // IP SAN
-  EXPECT_EQ(server.tls_handshakes(), 2u);  // two origins, two pools
+  EXPECT_EQ(server.tls_handshakes(), 2u);                                                   // two origins, two pools
 }
 
 TEST_F(TlsTest, WrongHostNameIsRefused) {
@@ -378,6 +379,18 @@ TEST_F(ClientTest, ConnectionCloseFromServerIsHonoured) {
   EXPECT_EQ(client.stats().connections_reused, 0u);
 }
 
+TEST_F(ClientTest, RequestAskingToCloseIsNotPooled) {
+  TestHttpServer server([](const TestRequest&) { return text_response("ok"); });
+  Client client(io_.get_executor(), {});
+  const auto origin = url(server.url());
+  ClientRequest closing = get();
+  closing.headers = {{"Connection", "close"}};
+  run(client.send(origin, closing, in(5s)));
+  run(client.send(origin, get(), in(5s)));
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+  EXPECT_EQ(client.stats().connections_reused, 0u);
+}
+
 TEST_F(TlsTest, StalePooledConnectionClosedWhileIdleIsReplacedTransparently) {
   // The server answers, then drops the connection (no Connection: close): the client pools a dead socket.
   TestHttpServer server(
@@ -476,6 +489,40 @@ class BlackHole {
   std::vector<int> fillers_;
 };
 
+// A listening socket that is never accepted from: TCP connects complete (the kernel queues them), then
+// nothing is ever read or written.
+class SilentListener {
+ public:
+  SilentListener() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("silent listener");
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(listener_); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(ClientTest, DeadlineAgainstAListenerThatNeverAnswersIsATimeout) {
+  // The request is written into the kernel buffers; the reply never comes.
+  SilentListener silent;
+  Client client(io_.get_executor(), {});
+  const std::string origin = "http://127.0.0.1:" + std::to_string(silent.port());
+  auto error = error_of(client.send(url(origin), get(), in(200ms)));
+  EXPECT_EQ(error.kind(), ClientErrorKind::timeout) << error.what();
+  EXPECT_EQ(std::string(error.what()), "timeout while reading the response header from " + origin);
+}
+
 TEST_F(ClientTest, ConnectTimeoutIsAConnectError) {
   BlackHole hole;
   ClientOptions options;
@@ -505,10 +552,9 @@ TEST_F(ClientTest, DeadlineWhileWaitingForTheHeaderIsATimeout) {
 }
 
 TEST_F(TlsTest, DeadlineDuringTlsHandshakeIsATimeout) {
-  // A TCP server that accepts and never speaks TLS back.
-  TestHttpServer server([](TestExchange& ex) -> asio::awaitable<void> { co_await ex.stall(); });
+  SilentListener silent;
   Client client(io_.get_executor(), trusting(ca_));
-  const std::string origin = "https://127.0.0.1:" + std::to_string(server.port());
+  const std::string origin = "https://127.0.0.1:" + std::to_string(silent.port());
   auto error = error_of(client.send(url(origin), get(), in(200ms)));
   EXPECT_EQ(error.kind(), ClientErrorKind::timeout) << error.what();
   EXPECT_EQ(std::string(error.what()), "timeout while tls handshake with " + origin);
@@ -546,6 +592,7 @@ TEST_F(TlsTest, StreamDeliversPiecesBeforeTheBodyEnds) {
         co_await ex.write("5\r\nfirst\r\n");
         for (int i = 0; i < 2500 && !first_seen.load(); ++i) co_await ex.sleep(2ms);
         co_await ex.write("6\r\nsecond\r\n0\r\n\r\n");
+        ex.keep_open();
       },
       ca_.issue({"localhost"}));
   Client client(io_.get_executor(), trusting(ca_));
@@ -602,17 +649,21 @@ TEST_F(ClientTest, LargeBodiesArriveInBoundedPieces) {
   }());
 }
 
-TEST_F(ClientTest, CloseAbortsAPendingRead) {
-  TestHttpServer server([](TestExchange& ex) -> asio::awaitable<void> {
-    co_await ex.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbeg.\r\n");
-    co_await ex.stall();
-  });
-  Client client(io_.get_executor(), {});
-  const auto origin = url(server.url());
-  run([&]() -> asio::awaitable<void> {
+// Serves "/next" normally; anything else gets a header and one chunk, then nothing.
+asio::awaitable<void> first_chunk_then_stall(TestExchange& ex) {
+  if (ex.request().target() == "/next") {
+    co_await ex.respond(text_response("next"));
+    co_return;
+  }
+  co_await ex.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbeg.\r\n");
+  co_await ex.stall();
+}
+
+// Opens a stream, reads the first piece, then closes it from another coroutine while read_some() waits.
+void expect_close_aborts_pending_read(asio::io_context& io, Client& client, const Url& origin) {
+  test::run_async(io, [&]() -> asio::awaitable<void> {
     auto stream = co_await client.open(origin, get(), in(30s));
     EXPECT_EQ(co_await stream->read_some(), "beg.");
-    // Another coroutine on the same executor closes the stream while read_some() is pending.
     asio::steady_timer timer(co_await asio::this_coro::executor, 20ms);
     ResponseStream* raw = stream.get();
     timer.async_wait([raw](boost::system::error_code) { raw->close(); });
@@ -631,7 +682,21 @@ TEST_F(ClientTest, CloseAbortsAPendingRead) {
     }
   }());
   // Closed, never pooled: the next request opens a new connection.
-  EXPECT_EQ(client.stats().connections_opened, 1u);
+  EXPECT_EQ(test::run_async(io, client.send(origin, get("/next"), in(5s))).body, "next");
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+  EXPECT_EQ(client.stats().connections_reused, 0u);
+}
+
+TEST_F(ClientTest, CloseAbortsAPendingRead) {
+  TestHttpServer server(first_chunk_then_stall);
+  Client client(io_.get_executor(), {});
+  expect_close_aborts_pending_read(io_, client, url(server.url()));
+}
+
+TEST_F(TlsTest, CloseAbortsAPendingTlsRead) {
+  TestHttpServer server(first_chunk_then_stall, ca_.issue({"localhost"}));
+  Client client(io_.get_executor(), trusting(ca_));
+  expect_close_aborts_pending_read(io_, client, url(server.url("localhost")));
 }
 
 TEST_F(ClientTest, PartlyReadStreamIsNotPooled) {
@@ -657,8 +722,8 @@ TEST_F(ClientTest, StreamOutlivesTheClient) {
 }
 
 TEST_F(ClientTest, HeadResponseHasNoBody) {
-  // Content-Length describes what a GET would carry; no body follows, and the server closes after its
-  // raw write, so a client waiting for 1234 bytes would fail with `closed`.
+  // Content-Length describes what a GET would carry; no body follows, and the server then stalls, so
+  // a client waiting for 1234 bytes would time out.
   TestHttpServer server([](TestExchange& ex) -> asio::awaitable<void> {
     co_await ex.write("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
     co_await ex.stall();

@@ -85,8 +85,9 @@ ClientOptions proxy_options_from_environment(const EnvGetter& getenv, ClientOpti
       url->path.clear();
       base.proxy = std::move(*url);
     } else {
-      util::log_warn("HTTPS_PROXY is not an http://host[:port] URL (user info and https:// proxies are not "
-                     "supported); connecting directly");
+      util::log_warn(
+          "HTTPS_PROXY is not an http://host[:port] URL (user info and https:// proxies are not "
+          "supported); connecting directly");
     }
   }
   if (auto no_proxy = first_set(getenv, "NO_PROXY", "no_proxy")) base.no_proxy = split_no_proxy(*no_proxy);

@@ -41,9 +41,8 @@ TEST(NoProxy, SplitsAtCommasAndBlanks) {
 }
 
 TEST(ProxyFromEnvironment, ReadsUpperCaseFirst) {
-  auto options = proxy_options_from_environment(env_of({{"HTTPS_PROXY", "http://proxy.corp:3128"},
-                                                        {"https_proxy", "http://other:1"},
-                                                        {"NO_PROXY", "localhost,.corp"}}));
+  auto options = proxy_options_from_environment(env_of(
+      {{"HTTPS_PROXY", "http://proxy.corp:3128"}, {"https_proxy", "http://other:1"}, {"NO_PROXY", "localhost,.corp"}}));
   ASSERT_TRUE(options.proxy);
   EXPECT_EQ(options.proxy->host, "proxy.corp");
   EXPECT_EQ(options.proxy->port, 3128);

@@ -31,9 +31,8 @@ bool valid_reg_name(std::string_view host) noexcept {
 
 bool valid_ipv6_literal(std::string_view host) noexcept {
   if (host.size() < 2) return false;
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-  });
+  return std::all_of(host.begin(), host.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; });
 }
 
 std::string bracketed(const std::string& host) {

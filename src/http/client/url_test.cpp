@@ -57,10 +57,10 @@ TEST(Url, QueryWithoutPathGetsSlashAndFragmentIsDropped) {
 }
 
 TEST(Url, RejectsEverythingElse) {
-  for (const char* bad : {"", "example.com", "ftp://example.com", "https://", "https://:443", "https://h:",
-                          "https://h:0", "https://h:65536", "https://h:12x", "https://user@h/", "https://[::1/",
-                          "https://[::1]x", "https://[]/", "https://h/a b", "https://h/\r\n", "https://ex ample.com",
-                          "https//h"}) {
+  for (const char* bad :
+       {"", "example.com", "ftp://example.com", "https://", "https://:443", "https://h:", "https://h:0",
+        "https://h:65536", "https://h:12x", "https://user@h/", "https://[::1/", "https://[::1]x", "https://[]/",
+        "https://h/a b", "https://h/\r\n", "https://ex ample.com", "https//h"}) {
     EXPECT_FALSE(Url::parse(bad)) << bad;
   }
 }

@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make run    installs what is missing, builds, starts llamachat on 0.0.0.0:$PORT (8080 by default)
+#   make test   installs what is missing, builds, runs every test, prints line coverage of src/
+# More: make build, make sanitize (ASan+UBSan suite), make bench, make clean.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+COVERAGE_MIN ?= 85
+GENERATOR := -G Ninja
+
+.PHONY: run build test sanitize bench bench-build clean setup-run setup-test
+
+setup-run:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup-run
+	cmake -S . -B build/release $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLLAMACHAT_BUILD_TESTS=OFF -DLLAMACHAT_BUILD_BENCH=OFF
+	cmake --build build/release --target llamachat -j $(JOBS)
+
+run: build
+	exec build/release/src/llamachat
+
+test: setup-test
+	cmake -S . -B build/coverage $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_COVERAGE=ON
+	cmake --build build/coverage -j $(JOBS)
+	find build/coverage -name '*.gcda' -delete
+	cd build/coverage && ctest --output-on-failure -j $(JOBS) --timeout 300
+	gcovr --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/coverage \
+	  --gcov-ignore-parse-errors=negative_hits.warn --exclude-unreachable-branches \
+	  --print-summary --fail-under-line $(COVERAGE_MIN) --txt build/coverage/coverage.txt
+	@tail -n 3 build/coverage/coverage.txt
+
+sanitize: setup-test
+	cmake -S . -B build/asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_SANITIZE=ON -DLLAMACHAT_BUILD_BENCH=OFF
+	cmake --build build/asan -j $(JOBS)
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 300
+
+clean:
+	rm -rf build

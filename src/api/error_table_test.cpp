@@ -1,0 +1,105 @@
+#include "api/error_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llamachat::api {
+namespace {
+
+using chat::ErrorKind;
+
+// Every enumerator of chat::ErrorKind with its stable name. Adding a kind without a row in the table
+// makes error_kind_name() fall back to "upstream_failure" and this list's test fail.
+const std::vector<std::pair<ErrorKind, std::string>> kAllKinds = {
+    {ErrorKind::configuration, "configuration"},
+    {ErrorKind::credentials, "credentials"},
+    {ErrorKind::access_denied, "access_denied"},
+    {ErrorKind::invalid_upstream_request, "invalid_upstream_request"},
+    {ErrorKind::model_not_found, "model_not_found"},
+    {ErrorKind::throttled, "throttled"},
+    {ErrorKind::model_timeout, "model_timeout"},
+    {ErrorKind::model_error, "model_error"},
+    {ErrorKind::upstream_unavailable, "upstream_unavailable"},
+    {ErrorKind::upstream_failure, "upstream_failure"},
+    {ErrorKind::upstream_unreachable, "upstream_unreachable"},
+    {ErrorKind::bad_upstream_response, "bad_upstream_response"},
+    {ErrorKind::deadline_exceeded, "deadline_exceeded"},
+    {ErrorKind::cancelled, "cancelled"},
+};
+
+TEST(ErrorTable, EveryKindHasItsOwnRow) {
+  std::set<std::string> names;
+  for (const auto& [kind, name] : kAllKinds) {
+    EXPECT_EQ(error_kind_name(kind), name);
+    names.insert(std::string(error_kind_name(kind)));
+  }
+  EXPECT_EQ(names.size(), kAllKinds.size());
+}
+
+TEST(ErrorTable, ChatContractConfigurationIs500) {
+  const HttpError e = chat_endpoint_error({ErrorKind::configuration, "Missing AWS_REGION environment variable."});
+  EXPECT_EQ(e.status, 500u);
+  EXPECT_EQ(e.message, "Configuration error: Missing AWS_REGION environment variable.");
+  EXPECT_FALSE(e.retry_after_seconds.has_value());
+}
+
+TEST(ErrorTable, ChatContractUpstreamFailuresAre502) {
+  for (const auto& [kind, name] : kAllKinds) {
+    if (kind == ErrorKind::configuration || kind == ErrorKind::cancelled) continue;
+    const HttpError e = chat_endpoint_error({kind, "detail " + name});
+    EXPECT_EQ(e.status, 502u) << name;
+    EXPECT_EQ(e.message, "Llama invocation failed: detail " + name);
+  }
+}
+
+TEST(ErrorTable, CancelledUsesClientClosedStatus) {
+  EXPECT_EQ(chat_endpoint_error({ErrorKind::cancelled, "client disconnected"}).status, 499u);
+  EXPECT_EQ(api_status(ErrorKind::cancelled), 499u);
+}
+
+TEST(ErrorTable, RetryAfterIsCarried) {
+  chat::Error throttled{ErrorKind::throttled, "ThrottlingException: slow down", 7, "ThrottlingException"};
+  const HttpError e = chat_endpoint_error(throttled);
+  EXPECT_EQ(e.status, 502u);
+  EXPECT_EQ(e.retry_after_seconds, 7);
+  EXPECT_EQ(e.message, "Llama invocation failed: ThrottlingException: slow down");
+}
+
+TEST(ErrorTable, ApiStatuses) {
+  EXPECT_EQ(api_status(ErrorKind::configuration), 503u);
+  EXPECT_EQ(api_status(ErrorKind::credentials), 503u);
+  EXPECT_EQ(api_status(ErrorKind::access_denied), 502u);
+  EXPECT_EQ(api_status(ErrorKind::invalid_upstream_request), 502u);
+  EXPECT_EQ(api_status(ErrorKind::model_not_found), 502u);
+  EXPECT_EQ(api_status(ErrorKind::throttled), 429u);
+  EXPECT_EQ(api_status(ErrorKind::model_timeout), 504u);
+  EXPECT_EQ(api_status(ErrorKind::model_error), 502u);
+  EXPECT_EQ(api_status(ErrorKind::upstream_unavailable), 503u);
+  EXPECT_EQ(api_status(ErrorKind::upstream_failure), 502u);
+  EXPECT_EQ(api_status(ErrorKind::upstream_unreachable), 502u);
+  EXPECT_EQ(api_status(ErrorKind::bad_upstream_response), 502u);
+  EXPECT_EQ(api_status(ErrorKind::deadline_exceeded), 504u);
+}
+
+TEST(ErrorTable, EveryStatusIsAnErrorStatus) {
+  for (const auto& [kind, name] : kAllKinds) {
+    EXPECT_GE(chat_endpoint_error({kind, "x"}).status, 400u) << name;
+    EXPECT_LT(chat_endpoint_error({kind, "x"}).status, 600u) << name;
+    EXPECT_GE(api_status(kind), 400u) << name;
+    EXPECT_LT(api_status(kind), 600u) << name;
+  }
+}
+
+TEST(ErrorTable, BadRequestIs400) {
+  const HttpError e = bad_request("nope");
+  EXPECT_EQ(e.status, 400u);
+  EXPECT_EQ(e.message, "nope");
+  EXPECT_FALSE(e.retry_after_seconds.has_value());
+}
+
+}  // namespace
+}  // namespace llamachat::api

@@ -1,0 +1,141 @@
+#include "api/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/run_async.hpp"
+
+namespace llamachat::api {
+namespace {
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+// Records the one response a route sends.
+class RecordingExchange final : public http::Exchange {
+ public:
+  explicit RecordingExchange(http::Request request) : request_(std::move(request)) {}
+  const http::Request& request() const noexcept override { return request_; }
+  const std::string& request_id() const noexcept override { return id_; }
+  net::awaitable<void> respond(http::Response response) override {
+    responses.push_back(std::move(response));
+    co_return;
+  }
+  net::awaitable<bool> begin_stream(http::Response) override { co_return true; }
+  net::awaitable<bool> write_chunk(std::string_view) override { co_return true; }
+  net::awaitable<void> end_stream() override { co_return; }
+  void watch_client(std::function<void()>) override {}
+  bool client_gone() const noexcept override { return false; }
+
+  std::vector<http::Response> responses;
+
+ private:
+  http::Request request_;
+  std::string id_ = "rid";
+};
+
+class EchoBackend final : public chat::Backend {
+ public:
+  explicit EchoBackend(chat::BackendInfo info) : info_(std::move(info)) {}
+  chat::BackendInfo info() const override { return info_; }
+  net::awaitable<chat::Outcome> stream(chat::ChatRequest request, chat::EventSink& sink) override {
+    co_await sink.on_delta("echo: " + request.messages.back().content);
+    co_return chat::Completion{"stop", std::nullopt};
+  }
+
+ private:
+  chat::BackendInfo info_;
+};
+
+http::Response call(bhttp::verb method, std::string target, std::string body = "",
+                    chat::BackendInfo info = {"bedrock", "us.meta.llama3-3-70b-instruct-v1:0", false}) {
+  http::Request req{method, target, 11};
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
+  RecordingExchange exchange(std::move(req));
+  auto handler = make_router(std::make_shared<EchoBackend>(std::move(info)), RouterOptions{});
+  test::run_async(handler(exchange));
+  EXPECT_EQ(exchange.responses.size(), 1u) << target;
+  return exchange.responses.empty() ? http::Response{} : exchange.responses[0];
+}
+
+TEST(Router, IndexPageWithSecurityHeaders) {
+  const auto res = call(bhttp::verb::get, "/");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_NE(res.body().find("<html"), std::string::npos);
+  EXPECT_NE(res["Content-Security-Policy"].find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(res["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(res["X-Frame-Options"], "DENY");
+  EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(res["X-Llamachat-Backend"], "bedrock");
+  EXPECT_EQ(call(bhttp::verb::get, "/index.html").body(), res.body());
+}
+
+TEST(Router, StaticAssetsHaveTheirContentTypes) {
+  EXPECT_EQ(call(bhttp::verb::get, "/app.js")[bhttp::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(call(bhttp::verb::get, "/style.css")[bhttp::field::content_type], "text/css; charset=utf-8");
+  const auto icon = call(bhttp::verb::get, "/favicon.ico");
+  EXPECT_EQ(icon.result_int(), 200u);
+  EXPECT_EQ(icon[bhttp::field::content_type], "image/svg+xml");
+  EXPECT_EQ(icon.body(), call(bhttp::verb::get, "/favicon.svg").body());
+  EXPECT_EQ(call(bhttp::verb::get, "/app.js").count("Content-Security-Policy"), 0u);
+}
+
+TEST(Router, OfflineBackendIsAdvertised) {
+  EXPECT_EQ(call(bhttp::verb::get, "/", "", {"offline", "offline", true})["X-Llamachat-Backend"], "offline");
+}
+
+TEST(Router, HeadIsServedLikeGet) {
+  EXPECT_EQ(call(bhttp::verb::head, "/").result_int(), 200u);
+  EXPECT_EQ(call(bhttp::verb::head, "/healthz").result_int(), 200u);
+}
+
+TEST(Router, Healthz) {
+  const auto res = call(bhttp::verb::get, "/healthz?probe=1");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+  EXPECT_EQ(json::parse(res.body()),
+            json::parse(R"({"status":"ok","backend":"bedrock","offline":false,"model":"us.meta.llama3-3-70b-instruct-v1:0"})"));
+  const auto offline = call(bhttp::verb::get, "/healthz", "", {"offline", "offline", true});
+  EXPECT_EQ(json::parse(offline.body()).at("offline"), json::value(true));
+}
+
+TEST(Router, ChatIsPostOnly) {
+  const auto res = call(bhttp::verb::get, "/chat");
+  EXPECT_EQ(res.result_int(), 405u);
+  EXPECT_EQ(res[bhttp::field::allow], "POST");
+  EXPECT_NE(json::parse(res.body()).at("error").as_string().find("use POST"), std::string::npos);
+}
+
+TEST(Router, ChatPostReachesTheBackend) {
+  const auto res = call(bhttp::verb::post, "/chat", R"({"message":"ping"})");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(json::parse(res.body()), json::parse(R"({"reply":"echo: ping"})"));
+}
+
+TEST(Router, WrongMethodOnPagesAndHealth) {
+  const auto health = call(bhttp::verb::post, "/healthz", R"({})");
+  EXPECT_EQ(health.result_int(), 405u);
+  EXPECT_EQ(health[bhttp::field::allow], "GET, HEAD");
+  const auto page = call(bhttp::verb::delete_, "/");
+  EXPECT_EQ(page.result_int(), 405u);
+  EXPECT_EQ(page[bhttp::field::allow], "GET, HEAD");
+}
+
+TEST(Router, UnknownPathIsJson404) {
+  const auto res = call(bhttp::verb::get, "/nope?x=1");
+  EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_EQ(json::parse(res.body()), json::parse(R"({"error":"no route for GET /nope"})"));
+  EXPECT_EQ(call(bhttp::verb::get, "/chat/").result_int(), 404u);
+  EXPECT_EQ(call(bhttp::verb::get, "/../index.html").result_int(), 404u);
+}
+
+}  // namespace
+}  // namespace llamachat::api

@@ -1,0 +1,63 @@
+#include "util/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+namespace llamachat::util {
+namespace {
+
+// Restores the process-wide level after each test.
+class LogTest : public ::testing::Test {
+ protected:
+  void TearDown() override { set_log_level(LogLevel::info); }
+};
+
+TEST_F(LogTest, LevelThreshold) {
+  set_log_level(LogLevel::warn);
+  EXPECT_FALSE(log_enabled(LogLevel::debug));
+  EXPECT_FALSE(log_enabled(LogLevel::info));
+  EXPECT_TRUE(log_enabled(LogLevel::warn));
+  EXPECT_TRUE(log_enabled(LogLevel::error));
+  set_log_level(LogLevel::debug);
+  EXPECT_TRUE(log_enabled(LogLevel::debug));
+  set_log_level(LogLevel::error);
+  EXPECT_FALSE(log_enabled(LogLevel::warn));
+  EXPECT_TRUE(log_enabled(LogLevel::error));
+}
+
+TEST_F(LogTest, DefaultLevelIsInfo) {
+  // TearDown of any earlier test restored info, which is also the process default.
+  EXPECT_FALSE(log_enabled(LogLevel::debug));
+  EXPECT_TRUE(log_enabled(LogLevel::info));
+}
+
+TEST_F(LogTest, WritesOneLinePerEventWithTimeAndLevel) {
+  set_log_level(LogLevel::debug);
+  ::testing::internal::CaptureStderr();
+  log_debug("d message");
+  log_info("i message");
+  log_warn("w message");
+  log_error("e message");
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  const std::regex line_re(
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z DEBUG d message\n)"
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z INFO i message\n)"
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z WARN w message\n)"
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z ERROR e message\n)");
+  EXPECT_TRUE(std::regex_match(out, line_re)) << out;
+}
+
+TEST_F(LogTest, SuppressedLevelsWriteNothing) {
+  set_log_level(LogLevel::error);
+  ::testing::internal::CaptureStderr();
+  log_debug("hidden");
+  log_info("hidden");
+  log_warn("hidden");
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out, "");
+}
+
+}  // namespace
+}  // namespace llamachat::util

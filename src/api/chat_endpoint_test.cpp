@@ -103,8 +103,7 @@ class ScriptedBackend final : public chat::Backend {
   int calls = 0;
 };
 
-http::Request post_chat(std::string body, std::string content_type = "application/json",
-                        std::string accept = "") {
+http::Request post_chat(std::string body, std::string content_type = "application/json", std::string accept = "") {
   http::Request req{bhttp::verb::post, "/chat", 11};
   if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
   if (!accept.empty()) req.set(bhttp::field::accept, accept);
@@ -309,6 +308,17 @@ TEST(ChatEndpoint, StreamingClientGoneStopsTheBackend) {
   ASSERT_EQ(backend.sink_results.size(), 1u);  // the first delta already failed
   EXPECT_FALSE(backend.sink_results[0]);
   EXPECT_TRUE(exchange.chunks.empty());  // no error event for a cancelled stream
+}
+
+TEST(ChatEndpoint, StreamingToAClientAlreadyGoneSkipsTheBackend) {
+  FakeExchange exchange(post_chat(R"({"message":"Hi","stream":true})"));
+  exchange.disconnect();
+  ScriptedBackend backend;
+  backend.deltas = {"x"};
+  run(exchange, backend);
+  EXPECT_EQ(backend.calls, 0);
+  EXPECT_TRUE(exchange.chunks.empty());
+  EXPECT_EQ(exchange.stream_ends, 0);
 }
 
 TEST(ChatEndpoint, StreamingKeepAliveWhileTheModelIsSilent) {

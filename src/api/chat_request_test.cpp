@@ -147,8 +147,8 @@ TEST(ParseChatInput, EmptyMessage) {
 }
 
 TEST(ParseChatInput, StreamMustBeBoolean) {
-  for (const char* body : {R"({"message":"x","stream":"yes"})", R"({"message":"x","stream":1})",
-                           R"({"message":"x","stream":[]})"}) {
+  for (const char* body :
+       {R"({"message":"x","stream":"yes"})", R"({"message":"x","stream":1})", R"({"message":"x","stream":[]})"}) {
     const HttpError e = expect_error(kJson, body);
     EXPECT_EQ(e.status, 400u) << body;
     EXPECT_TRUE(contains(e.message, "\"stream\" must be true or false")) << e.message;

@@ -102,7 +102,8 @@ TEST(Router, Healthz) {
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
   EXPECT_EQ(json::parse(res.body()),
-            json::parse(R"({"status":"ok","backend":"bedrock","offline":false,"model":"us.meta.llama3-3-70b-instruct-v1:0"})"));
+            json::parse(
+                R"({"status":"ok","backend":"bedrock","offline":false,"model":"us.meta.llama3-3-70b-instruct-v1:0"})"));
   const auto offline = call(bhttp::verb::get, "/healthz", "", {"offline", "offline", true});
   EXPECT_EQ(json::parse(offline.body()).at("offline"), json::value(true));
 }

@@ -29,7 +29,10 @@ TEST(Sse, DeltaEscapesQuotesBackslashesAndNewlines) {
 }
 
 TEST(Sse, DeltaEscapesControlCharacters) {
-  EXPECT_EQ(sse_delta(std::string("a\x01" "b\x1f" "c\0d", 7)),
+  EXPECT_EQ(sse_delta(std::string("a\x01"
+                                  "b\x1f"
+                                  "c\0d",
+                                  7)),
             "event: delta\ndata: {\"delta\":\"a\\u0001b\\u001fc\\u0000d\"}\n\n");
   EXPECT_EQ(sse_delta("\x08\x0c"), "event: delta\ndata: {\"delta\":\"\\u0008\\u000c\"}\n\n");
 }

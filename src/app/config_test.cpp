@@ -254,17 +254,54 @@ TEST_F(ConfigTest, HelpListsEveryFlagAndVariable) {
     EXPECT_EQ(out.message, usage_text());
   }
   const std::string help = usage_text();
-  for (const char* name :
-       {"--host", "LLAMACHAT_HOST", "--port", "PORT", "--threads", "LLAMACHAT_THREADS", "--backend",
-        "LLAMACHAT_BACKEND", "--region", "AWS_REGION", "AWS_DEFAULT_REGION", "--model-id", "BEDROCK_MODEL_ID",
-        "--endpoint", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL", "--ca-bundle", "AWS_CA_BUNDLE",
-        "--bedrock-api", "LLAMACHAT_BEDROCK_API", "--request-timeout-ms", "LLAMACHAT_REQUEST_TIMEOUT_MS",
-        "--connect-timeout-ms", "LLAMACHAT_CONNECT_TIMEOUT_MS", "--max-body-bytes", "LLAMACHAT_MAX_BODY_BYTES",
-        "--header-timeout-ms", "LLAMACHAT_HEADER_TIMEOUT_MS", "--body-timeout-ms", "LLAMACHAT_BODY_TIMEOUT_MS",
-        "--keep-alive-timeout-ms", "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS", "--offline-delay-ms",
-        "LLAMACHAT_OFFLINE_DELAY_MS", "--max-attempts", "AWS_MAX_ATTEMPTS", "--retry-mode", "AWS_RETRY_MODE",
-        "--log-level", "LLAMACHAT_LOG_LEVEL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_PROFILE", "HTTPS_PROXY", "NO_PROXY", "--help", "--version"}) {
+  for (const char* name : {"--host",
+                           "LLAMACHAT_HOST",
+                           "--port",
+                           "PORT",
+                           "--threads",
+                           "LLAMACHAT_THREADS",
+                           "--backend",
+                           "LLAMACHAT_BACKEND",
+                           "--region",
+                           "AWS_REGION",
+                           "AWS_DEFAULT_REGION",
+                           "--model-id",
+                           "BEDROCK_MODEL_ID",
+                           "--endpoint",
+                           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+                           "AWS_ENDPOINT_URL",
+                           "--ca-bundle",
+                           "AWS_CA_BUNDLE",
+                           "--bedrock-api",
+                           "LLAMACHAT_BEDROCK_API",
+                           "--request-timeout-ms",
+                           "LLAMACHAT_REQUEST_TIMEOUT_MS",
+                           "--connect-timeout-ms",
+                           "LLAMACHAT_CONNECT_TIMEOUT_MS",
+                           "--max-body-bytes",
+                           "LLAMACHAT_MAX_BODY_BYTES",
+                           "--header-timeout-ms",
+                           "LLAMACHAT_HEADER_TIMEOUT_MS",
+                           "--body-timeout-ms",
+                           "LLAMACHAT_BODY_TIMEOUT_MS",
+                           "--keep-alive-timeout-ms",
+                           "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS",
+                           "--offline-delay-ms",
+                           "LLAMACHAT_OFFLINE_DELAY_MS",
+                           "--max-attempts",
+                           "AWS_MAX_ATTEMPTS",
+                           "--retry-mode",
+                           "AWS_RETRY_MODE",
+                           "--log-level",
+                           "LLAMACHAT_LOG_LEVEL",
+                           "AWS_ACCESS_KEY_ID",
+                           "AWS_SECRET_ACCESS_KEY",
+                           "AWS_SESSION_TOKEN",
+                           "AWS_PROFILE",
+                           "HTTPS_PROXY",
+                           "NO_PROXY",
+                           "--help",
+                           "--version"}) {
     EXPECT_TRUE(contains(help, name)) << name;
   }
 }
@@ -282,10 +319,11 @@ TEST_F(ConfigTest, EndpointOverrides) {
                     {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "https://bedrock.example"}})
                 .endpoint_override,
             "https://bedrock.example");
-  EXPECT_EQ(ok({"--endpoint", "http://127.0.0.1:4566"}, {{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "https://bedrock.example"},
-                                                        {"AWS_ENDPOINT_URL", "https://generic.example"}})
-                .endpoint_override,
-            "http://127.0.0.1:4566");
+  EXPECT_EQ(
+      ok({"--endpoint", "http://127.0.0.1:4566"}, {{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "https://bedrock.example"},
+                                                   {"AWS_ENDPOINT_URL", "https://generic.example"}})
+          .endpoint_override,
+      "http://127.0.0.1:4566");
   EXPECT_EQ(ok({}, {{"AWS_ENDPOINT_URL", ""}}).endpoint_override, std::nullopt);
 }
 

@@ -65,8 +65,8 @@ TEST(CancelSignal, HookMayInstallAnotherHookOrReemit) {
   CancelSignal s;
   int inner = 0;
   s.on_emit([&] {
-    s.emit();                        // re-entrant emit is a no-op
-    s.on_emit([&] { ++inner; });     // already emitted: runs at once
+    s.emit();                     // re-entrant emit is a no-op
+    s.on_emit([&] { ++inner; });  // already emitted: runs at once
   });
   s.emit();
   EXPECT_EQ(inner, 1);

@@ -36,15 +36,12 @@ TEST(Sha256, RawDigestMatchesHex) {
   EXPECT_EQ(to_hex(d), sha256_hex("abc"));
 }
 
-TEST(Sha256, HandlesEmbeddedNulBytes) {
-  EXPECT_NE(sha256_hex(std::string("a\0b", 3)), sha256_hex("ab"));
-}
+TEST(Sha256, HandlesEmbeddedNulBytes) { EXPECT_NE(sha256_hex(std::string("a\0b", 3)), sha256_hex("ab")); }
 
 // RFC 4231 section 4.2: key = 20 bytes of 0x0b, data = "Hi There".
 TEST(HmacSha256, Rfc4231TestCase1) {
   const std::string key(20, '\x0b');
-  EXPECT_EQ(to_hex(hmac_sha256(key, "Hi There")),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(to_hex(hmac_sha256(key, "Hi There")), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
 // RFC 4231 section 4.3: a key shorter than the output.
@@ -84,9 +81,7 @@ TEST(Crc32, EmptyInputIsSeed) {
   EXPECT_EQ(crc32("", 0x12345678u), 0x12345678u);
 }
 
-TEST(Crc32, SeedContinuesAnEarlierChecksum) {
-  EXPECT_EQ(crc32("6789", crc32("12345")), 0xCBF43926u);
-}
+TEST(Crc32, SeedContinuesAnEarlierChecksum) { EXPECT_EQ(crc32("6789", crc32("12345")), 0xCBF43926u); }
 
 TEST(Crc32, SpanOverloadMatchesStringOverload) {
   const std::vector<unsigned char> bytes{'1', '2', '3', '4', '5', '6', '7', '8', '9'};

@@ -41,11 +41,10 @@ TEST_F(LogTest, WritesOneLinePerEventWithTimeAndLevel) {
   log_warn("w message");
   log_error("e message");
   const std::string out = ::testing::internal::GetCapturedStderr();
-  const std::regex line_re(
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z DEBUG d message\n)"
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z INFO i message\n)"
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z WARN w message\n)"
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z ERROR e message\n)");
+  const std::regex line_re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z DEBUG d message\n)"
+                           R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z INFO i message\n)"
+                           R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z WARN w message\n)"
+                           R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z ERROR e message\n)");
   EXPECT_TRUE(std::regex_match(out, line_re)) << out;
 }
 

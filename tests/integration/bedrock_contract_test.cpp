@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"NonJsonBody", "nonjson", 502, "Failed to parse Bedrock response body"},
         FaultCase{"EmptyText", "empty", 502, "No valid text found in Bedrock response"},
         FaultCase{"AccessDenied", "access_denied", 502, "bedrock:InvokeModel"},
-        FaultCase{"OnDemand", "on_demand", 502, "BEDROCK_MODEL_ID=us.meta.llama3-3-70b-instruct-v1:0"},
+        FaultCase{"OnDemand", "on_demand", 502, "needs an inference profile"},
         FaultCase{"NotFound", "not_found", 502, "ResourceNotFoundException"},
         FaultCase{"ModelTimeout", "model_timeout", 502, "ModelTimeoutException"},
         FaultCase{"ModelError", "model_error", 502, "ModelErrorException"},

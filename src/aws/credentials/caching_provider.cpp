@@ -3,9 +3,9 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
@@ -57,11 +57,8 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
 
     // A named initiation object: g++ 12 destroys a capturing lambda temporary inside a co_await
     // expression twice (the captured shared_ptr would be released twice).
-    auto initiation = [self = shared_from_this(), ex](auto handler) {
-      self->enqueue(Handler(std::move(handler)), ex);
-    };
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, Signature>(initiation,
-                                                                                        asio::use_awaitable);
+    auto initiation = [self = shared_from_this(), ex](auto handler) { self->enqueue(Handler(std::move(handler)), ex); };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, Signature>(initiation, asio::use_awaitable);
   }
 
  private:
@@ -115,9 +112,9 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
       const TimePoint now = clock_();
       fetching_ = false;
       if (fresh && fresh->expiration && *fresh->expiration <= now) {
-        error = std::make_exception_ptr(CredentialsError(
-            (fresh->provider.empty() ? inner_->name() : fresh->provider) +
-            ": returned credentials that expired at " + util::format_iso8601(*fresh->expiration)));
+        error = std::make_exception_ptr(CredentialsError((fresh->provider.empty() ? inner_->name() : fresh->provider) +
+                                                         ": returned credentials that expired at " +
+                                                         util::format_iso8601(*fresh->expiration)));
         fresh.reset();
       }
       if (fresh) {
@@ -146,16 +143,17 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
                      why);
     }
     for (Waiter& w : waiters) {
-      if (result) deliver(std::move(w), nullptr, *result);
-      else deliver(std::move(w), error, Credentials{});
+      if (result)
+        deliver(std::move(w), nullptr, *result);
+      else
+        deliver(std::move(w), error, Credentials{});
     }
   }
 
   static void deliver(Waiter w, std::exception_ptr error, Credentials credentials) {
     asio::any_io_executor ex = w.executor;
-    asio::post(ex, [h = std::move(w.handler), error, c = std::move(credentials), work = std::move(w.executor)]() mutable {
-      std::move(h)(error, std::move(c));
-    });
+    asio::post(ex, [h = std::move(w.handler), error, c = std::move(credentials),
+                    work = std::move(w.executor)]() mutable { std::move(h)(error, std::move(c)); });
   }
 
   const std::shared_ptr<Provider> inner_;
@@ -163,9 +161,9 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
   const std::chrono::seconds refresh_ahead_;
 
   std::mutex mutex_;
-  std::optional<Credentials> cached_;             // guarded by mutex_
-  bool fetching_ = false;                         // guarded by mutex_
-  std::vector<Waiter> waiters_;                   // guarded by mutex_
+  std::optional<Credentials> cached_;                     // guarded by mutex_
+  bool fetching_ = false;                                 // guarded by mutex_
+  std::vector<Waiter> waiters_;                           // guarded by mutex_
   TimePoint next_background_attempt_ = TimePoint::min();  // guarded by mutex_
 };
 

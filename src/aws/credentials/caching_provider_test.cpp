@@ -13,10 +13,10 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using llamachat::test::run_async;
 using testing::GatedProvider;
 using testing::ManualClock;
 using testing::Recorder;
-using llamachat::test::run_async;
 
 const std::chrono::system_clock::time_point kStart = std::chrono::sys_days{std::chrono::year{2030} / 1 / 1};
 
@@ -37,8 +37,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 
 // Calls get() `per_thread` times on each of two io_contexts, each run by its own thread, while the inner
 // provider is held at its gate until every call has started. Returns the access key ids (or error texts).
-std::vector<std::string> concurrent_gets(const std::shared_ptr<Provider>& cache, GatedProvider& gated,
-                                         int per_thread) {
+std::vector<std::string> concurrent_gets(const std::shared_ptr<Provider>& cache, GatedProvider& gated, int per_thread) {
   asio::io_context a, b;
   std::atomic<int> started{0};
   Recorder<std::string> results;

@@ -22,18 +22,20 @@ class ChainProvider final : public Provider {
     }
     for (std::size_t i = 0; i < providers_.size(); ++i) {
       Attempt a;
-      if (i == remembered && first) a = std::move(*first);
-      else a = co_await attempt(i);
+      if (i == remembered && first)
+        a = std::move(*first);
+      else
+        a = co_await attempt(i);
       if (a.credentials) {
         remembered_.store(i, std::memory_order_relaxed);
         co_return std::move(*a.credentials);
       }
-      reasons.push_back((a.kind == CredentialsErrorKind::not_configured ? "skipped: " : "FAILED: ") + a.reason);
+      reasons.push_back((a.kind == CredentialsErrorKind::not_configured ? "[skipped] " : "[FAILED] ") + a.reason);
       if (a.kind == CredentialsErrorKind::failed) break;
     }
-    std::string text = "no AWS credentials found; tried ";
+    std::string text = "no AWS credentials found; tried: ";
     for (std::size_t i = 0; i < reasons.size(); ++i) text += (i ? " | " : "") + reasons[i];
-    if (reasons.empty()) text += "no providers";
+    if (reasons.empty()) text += "(no providers)";
     throw CredentialsError(text);
   }
 

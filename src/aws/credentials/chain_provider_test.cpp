@@ -7,9 +7,9 @@
 namespace llamachat::aws::credentials {
 namespace {
 
+using llamachat::test::run_async;
 using testing::GatedProvider;
 using testing::map_environment;
-using llamachat::test::run_async;
 
 std::shared_ptr<GatedProvider> not_configured(std::string name) {
   return std::make_shared<GatedProvider>(
@@ -72,14 +72,14 @@ TEST(ChainProvider, FailureStopsTheChainAndEveryProviderIsListed) {
   auto chain = make_chain_provider({a, b, c});
   const std::string error = error_of(chain);
   EXPECT_EQ(error,
-            "no AWS credentials found; tried skipped: environment: nothing here | "
-            "FAILED: container: endpoint returned HTTP 500");
+            "no AWS credentials found; tried: [skipped] environment: nothing here | "
+            "[FAILED] container: endpoint returned HTTP 500");
   EXPECT_EQ(c->fetches(), 0);
 }
 
 TEST(ChainProvider, NothingConfigured) {
   auto chain = make_chain_provider({not_configured("a"), not_configured("b")});
-  EXPECT_EQ(error_of(chain), "no AWS credentials found; tried skipped: a: nothing here | skipped: b: nothing here");
+  EXPECT_EQ(error_of(chain), "no AWS credentials found; tried: [skipped] a: nothing here | [skipped] b: nothing here");
 }
 
 TEST(ChainProvider, RemembersProviderButRescansWhenItStopsWorking) {
@@ -141,16 +141,15 @@ TEST(DefaultChain, EnvironmentFirstAndNamesOnlyVariables) {
   auto chain = make_default_chain(env, ChainOptions{});
   EXPECT_EQ(run_async(chain->get()).provider, "environment");
   const auto names = present_credential_variables(env);
-  EXPECT_EQ(names, (std::vector<std::string>{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_EC2_METADATA_DISABLED", "AWS_REGION"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED",
+                                             "AWS_REGION"}));
 }
 
 TEST(DefaultChain, NothingConfiguredListsEveryProviderWithoutSecrets) {
   testing::TempDir dir;
   const auto missing = (dir.path() / "missing").string();
-  const auto env = map_environment({{"AWS_CONFIG_FILE", missing},
-                                    {"AWS_SHARED_CREDENTIALS_FILE", missing},
-                                    {"AWS_EC2_METADATA_DISABLED", "TRUE"}});
+  const auto env = map_environment(
+      {{"AWS_CONFIG_FILE", missing}, {"AWS_SHARED_CREDENTIALS_FILE", missing}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}});
   const std::string error = error_of(make_default_chain(env, ChainOptions{}));
   for (const char* name : {"environment:", "profile default:", "web-identity:", "container:", "imds:"})
     EXPECT_NE(error.find(name), std::string::npos) << name << " missing in: " << error;

@@ -21,7 +21,8 @@ class ContainerProvider final : public Provider {
     std::optional<http::Url> url;
     if (auto relative = detail::non_empty(env_, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
       // TEST-ONLY override of the ECS agent address.
-      const std::string host = detail::non_empty(env_, "LLAMACHAT_CONTAINER_CREDENTIALS_HOST").value_or(std::string(kEcsHost));
+      const std::string host =
+          detail::non_empty(env_, "LLAMACHAT_CONTAINER_CREDENTIALS_HOST").value_or(std::string(kEcsHost));
       url = http::Url::parse("http://" + host + *relative);
       if (!url) throw CredentialsError("container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI does not form a valid URL");
     } else if (auto full = detail::non_empty(env_, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
@@ -44,7 +45,7 @@ class ContainerProvider final : public Provider {
     if (auto token = authorization_token()) request.headers.emplace_back("Authorization", std::move(*token));
 
     const std::string where = "container: credentials endpoint " + url->origin();
-    const HttpSend send = detail::effective_send(options_);
+    const HttpSend send = detail::metadata_send(options_);
     std::string last_error;
     const int attempts = std::max(1, options_.container_attempts);
     for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -63,8 +64,7 @@ class ContainerProvider final : public Provider {
         last_error = where + " returned HTTP " + std::to_string(response.status);
         continue;
       }
-      if (response.status != 200)
-        throw CredentialsError(where + " returned HTTP " + std::to_string(response.status));
+      if (response.status != 200) throw CredentialsError(where + " returned HTTP " + std::to_string(response.status));
       ParsedCredentials parsed = parse_metadata_credentials(response.body);
       if (!parsed) throw CredentialsError(where + ": " + parsed.error);
       Credentials c = std::move(*parsed.credentials);

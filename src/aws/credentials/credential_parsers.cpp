@@ -31,7 +31,8 @@ std::string fill_from_json(const boost::json::object& o, std::string_view token_
   c.session_token = std::string(string_member(o, token_key));
   if (const boost::json::value* exp = o.if_contains("Expiration"); exp && !exp->is_null()) {
     std::chrono::system_clock::time_point t;
-    if (!exp->is_string() || !util::parse_iso8601(exp->get_string(), t)) return "Expiration is not an ISO 8601 UTC time";
+    if (!exp->is_string() || !util::parse_iso8601(exp->get_string(), t))
+      return "Expiration is not an ISO 8601 UTC time";
     c.expiration = t;
   }
   return {};
@@ -53,11 +54,16 @@ void append_xml_unescaped(std::string& out, std::string_view s) {
     const std::size_t semi = s.find(';');
     const std::string_view entity = semi == std::string_view::npos ? std::string_view{} : s.substr(1, semi - 1);
     char simple = 0;
-    if (entity == "amp") simple = '&';
-    else if (entity == "lt") simple = '<';
-    else if (entity == "gt") simple = '>';
-    else if (entity == "quot") simple = '"';
-    else if (entity == "apos") simple = '\'';
+    if (entity == "amp")
+      simple = '&';
+    else if (entity == "lt")
+      simple = '<';
+    else if (entity == "gt")
+      simple = '>';
+    else if (entity == "quot")
+      simple = '"';
+    else if (entity == "apos")
+      simple = '\'';
     if (simple) {
       out.push_back(simple);
       s.remove_prefix(semi + 1);
@@ -75,8 +81,10 @@ void append_xml_unescaped(std::string& out, std::string_view s) {
                       : hex && std::isxdigit(static_cast<unsigned char>(ch))
                           ? (std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10)
                           : -1;
-        if (d < 0) ok = false;
-        else code = code * (hex ? 16 : 10) + static_cast<unsigned long>(d);
+        if (d < 0)
+          ok = false;
+        else
+          code = code * (hex ? 16 : 10) + static_cast<unsigned long>(d);
       }
       if (ok && code > 0 && code <= 0x10FFFF) {
         // UTF-8 encode.
@@ -124,8 +132,8 @@ ParsedCredentials parse_process_output(std::string_view json) {
   if (!o) return fail("output is not a JSON object");
   const boost::json::value* version = o->if_contains("Version");
   if (!version) return fail("output has no Version");
-  const bool is_one = (version->is_int64() && version->get_int64() == 1) ||
-                      (version->is_uint64() && version->get_uint64() == 1);
+  const bool is_one =
+      (version->is_int64() && version->get_int64() == 1) || (version->is_uint64() && version->get_uint64() == 1);
   if (!is_one) return fail("unsupported Version (expected 1)");
   Credentials c;
   if (std::string e = fill_from_json(*o, "SessionToken", c); !e.empty()) return fail(std::move(e));

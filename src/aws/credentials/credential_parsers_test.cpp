@@ -42,8 +42,7 @@ TEST(ProcessOutput, RejectsBadDocumentsWithoutQuotingThem) {
       {R"({"Version":"1","AccessKeyId":"A","SecretAccessKey":"SECRETVALUE"})", "unsupported Version"},
       {R"({"Version":1,"SecretAccessKey":"SECRETVALUE"})", "missing AccessKeyId"},
       {R"({"Version":1,"AccessKeyId":"A"})", "missing SecretAccessKey"},
-      {R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":"SECRETVALUE","Expiration":"tomorrow"})",
-       "Expiration"},
+      {R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":"SECRETVALUE","Expiration":"tomorrow"})", "Expiration"},
   };
   for (const auto& c : cases) {
     const auto r = parse_process_output(c.json);
@@ -94,7 +93,8 @@ TEST(MetadataCredentials, ImdsDocumentAndCode) {
 }
 
 // Layout of the AssumeRoleWithWebIdentity example in the STS API reference.
-constexpr const char* kStsReply = R"(<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+constexpr const char* kStsReply =
+    R"(<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>
     <SubjectFromWebIdentityToken>amzn1.account.AF6RHO7KZU5XRVQJGXK6HB56KR2A</SubjectFromWebIdentityToken>
     <Audience>client.5498841531868486423.1548@apps.example.com</Audience>

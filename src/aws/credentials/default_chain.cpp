@@ -5,10 +5,8 @@ namespace llamachat::aws::credentials {
 std::shared_ptr<Provider> make_default_chain(Environment env, ChainOptions options) {
   // The SDKs' order. The container provider covers RELATIVE_URI then FULL_URI.
   std::vector<std::shared_ptr<Provider>> providers{
-      make_environment_provider(env),
-      make_profile_provider(env, options),
-      make_web_identity_provider(env, options),
-      make_container_provider(env, options),
+      make_environment_provider(env),           make_profile_provider(env, options),
+      make_web_identity_provider(env, options), make_container_provider(env, options),
       make_imds_provider(env, options),
   };
   return make_caching_provider(make_chain_provider(std::move(providers)), options.clock, options.refresh_ahead);

@@ -35,7 +35,8 @@ class EnvironmentProvider final : public Provider {
     c.secret_access_key = *secret;
     if (auto token = env_("AWS_SESSION_TOKEN")) c.session_token = *token;
     // Legacy name, still honoured by the SDKs.
-    else if (auto legacy = env_("AWS_SECURITY_TOKEN")) c.session_token = *legacy;
+    else if (auto legacy = env_("AWS_SECURITY_TOKEN"))
+      c.session_token = *legacy;
     c.provider = "environment";
     co_return c;
   }

@@ -88,12 +88,12 @@ TEST(ContainerProvider, RelativeUriWithTokenFileReReadOnEachFetch) {
   });
   TempDir dir;
   const std::string token_file = dir.write("token", "first-token-value");
-  auto provider = make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task-uuid"},
-                       {"LLAMACHAT_CONTAINER_CREDENTIALS_HOST", host_port(server)},
-                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file},
-                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-because-file-wins"}}),
-      fast_options());
+  auto provider =
+      make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task-uuid"},
+                                               {"LLAMACHAT_CONTAINER_CREDENTIALS_HOST", host_port(server)},
+                                               {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file},
+                                               {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-because-file-wins"}}),
+                              fast_options());
 
   const Credentials c = run_async(provider->get());
   EXPECT_EQ(c.access_key_id, "AKIDCONTAINER");
@@ -119,10 +119,10 @@ TEST(ContainerProvider, FullUriOnLoopbackWithTokenVariable) {
     seen.add(record(r));
     return respond(200, kContainerJson);
   });
-  auto provider = make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds?x=1"},
-                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc=="}}),
-      fast_options());
+  auto provider =
+      make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds?x=1"},
+                                               {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc=="}}),
+                              fast_options());
   EXPECT_EQ(run_async(provider->get()).access_key_id, "AKIDCONTAINER");
   const auto requests = seen.items();
   ASSERT_EQ(requests.size(), 1u);
@@ -140,11 +140,11 @@ TEST(ContainerProvider, RelativeUriWinsOverFullUri) {
     full_seen.add(record(r));
     return respond(200, kContainerJson);
   });
-  auto provider = make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/rel"},
-                       {"LLAMACHAT_CONTAINER_CREDENTIALS_HOST", host_port(relative)},
-                       {"AWS_CONTAINER_CREDENTIALS_FULL_URI", full.url() + "/full"}}),
-      fast_options());
+  auto provider =
+      make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/rel"},
+                                               {"LLAMACHAT_CONTAINER_CREDENTIALS_HOST", host_port(relative)},
+                                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", full.url() + "/full"}}),
+                              fast_options());
   run_async(provider->get());
   EXPECT_EQ(relative_seen.items().size(), 1u);
   EXPECT_EQ(full_seen.items().size(), 0u);
@@ -154,8 +154,8 @@ TEST(ContainerProvider, RelativeUriWinsOverFullUri) {
 TEST(ContainerProvider, DisallowedFullUriHostIsRejectedWithoutARequest) {
   for (const char* uri : {"http://169.254.169.254/latest/creds", "http://10.1.2.3:8080/creds",
                           "http://example.com/creds", "ftp://127.0.0.1/creds"}) {
-    const auto e =
-        get_error(make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", uri}}), fast_options()));
+    const auto e = get_error(
+        make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", uri}}), fast_options()));
     EXPECT_EQ(e.kind(), CredentialsErrorKind::failed) << uri;
     EXPECT_TRUE(contains(e.what(), "container: AWS_CONTAINER_CREDENTIALS_FULL_URI")) << e.what();
   }
@@ -168,17 +168,17 @@ TEST(ContainerProvider, TokenWithNewlineIsRejectedBeforeAnyRequest) {
   TestHttpServer server([&](const TestRequest&) { return respond(200, kContainerJson); });
   TempDir dir;
   const std::string token_file = dir.write("token", "TOKENSECRET\n");
-  auto e = get_error(make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
-                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file}}),
-      fast_options()));
+  auto e = get_error(
+      make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
+                                               {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file}}),
+                              fast_options()));
   EXPECT_TRUE(contains(e.what(), "contains CR or LF")) << e.what();
   EXPECT_FALSE(contains(e.what(), "TOKENSECRET"));
 
-  e = get_error(make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
-                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "abc\r\nX-Injected: yes"}}),
-      fast_options()));
+  e = get_error(
+      make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"},
+                                               {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "abc\r\nX-Injected: yes"}}),
+                              fast_options()));
   EXPECT_TRUE(contains(e.what(), "contains CR or LF")) << e.what();
 
   e = get_error(make_container_provider(
@@ -214,15 +214,33 @@ TEST(ContainerProvider, HttpErrorsAndBadBodiesAreClear) {
   EXPECT_FALSE(contains(e.what(), "BODYSECRET"));
 }
 
+TEST(ContainerProvider, MetadataRequestsBypassTheConfiguredProxy) {
+  std::atomic<int> proxied{0};
+  TestHttpServer proxy([&](const TestRequest&) {
+    ++proxied;
+    return respond(502, "", "text/plain");
+  });
+  TestHttpServer server([&](const TestRequest&) { return respond(200, kContainerJson); });
+  auto options = fast_options();
+  options.http.proxy = http::Url::parse(proxy.url());
+  auto provider = make_container_provider(
+      map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url() + "/creds"}}), options);
+  EXPECT_EQ(run_async(provider->get()).access_key_id, "AKIDCONTAINER");
+  EXPECT_EQ(server.requests_received(), 1u);
+  EXPECT_EQ(proxied.load(), 0);
+  EXPECT_EQ(proxy.connections_accepted(), 0u);
+}
+
 TEST(ContainerProvider, UnreachableEndpointFails) {
   std::uint16_t closed_port = 0;
   {
     TestHttpServer server([&](const TestRequest&) { return respond(200, kContainerJson); });
     closed_port = server.port();
   }
-  const auto e = get_error(make_container_provider(
-      map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:" + std::to_string(closed_port) + "/c"}}),
-      fast_options()));
+  const auto e =
+      get_error(make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                                          "http://127.0.0.1:" + std::to_string(closed_port) + "/c"}}),
+                                        fast_options()));
   EXPECT_EQ(e.kind(), CredentialsErrorKind::failed);
   EXPECT_TRUE(contains(e.what(), "container: credentials endpoint http://127.0.0.1:")) << e.what();
 }
@@ -360,13 +378,12 @@ TEST(WebIdentityProvider, PostsTheFormUnsignedAndParsesTheReply) {
   });
   TempDir dir;
   const std::string token_file = dir.write("token", "eyJhbGciOi.JWT+/=.sig\n");
-  auto provider = make_web_identity_provider(
-      map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", token_file},
-                       {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"},
-                       {"AWS_ROLE_SESSION_NAME", "my session"},
-                       {"AWS_ENDPOINT_URL_STS", sts.url()},
-                       {"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}}),
-      fast_options());
+  auto provider = make_web_identity_provider(map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", token_file},
+                                                              {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"},
+                                                              {"AWS_ROLE_SESSION_NAME", "my session"},
+                                                              {"AWS_ENDPOINT_URL_STS", sts.url()},
+                                                              {"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}}),
+                                             fast_options());
   const Credentials c = run_async(provider->get());
   EXPECT_EQ(c.access_key_id, "ASIASTSKEY");
   EXPECT_EQ(c.secret_access_key, "STSSECRET");
@@ -415,11 +432,11 @@ TEST(WebIdentityProvider, StsErrorBecomesAClearMessageWithoutTheToken) {
                    "text/xml");
   });
   TempDir dir;
-  const auto e = get_error(make_web_identity_provider(
-      map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "JWTSECRETVALUE")},
-                       {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
-                       {"AWS_ENDPOINT_URL_STS", sts.url()}}),
-      fast_options()));
+  const auto e = get_error(
+      make_web_identity_provider(map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "JWTSECRETVALUE")},
+                                                  {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                                  {"AWS_ENDPOINT_URL_STS", sts.url()}}),
+                                 fast_options()));
   EXPECT_EQ(e.kind(), CredentialsErrorKind::failed);
   EXPECT_EQ(std::string(e.what()),
             "web-identity: STS AssumeRoleWithWebIdentity at " + sts.url() +
@@ -447,9 +464,10 @@ TEST(WebIdentityProvider, ProfileWithRoleArnAndTokenFile) {
   });
   TempDir dir;
   const std::string token = dir.write("token", "PROFILEJWT");
-  const std::string config = dir.write("config", "[profile web]\nrole_arn = arn:aws:iam::1:role/p\n"
-                                                 "web_identity_token_file = " + token +
-                                                     "\nrole_session_name = from-profile\n");
+  const std::string config = dir.write("config",
+                                       "[profile web]\nrole_arn = arn:aws:iam::1:role/p\n"
+                                       "web_identity_token_file = " +
+                                           token + "\nrole_session_name = from-profile\n");
   auto provider = make_profile_provider(map_environment({{"AWS_CONFIG_FILE", config},
                                                          {"AWS_SHARED_CREDENTIALS_FILE", (dir.path() / "no").string()},
                                                          {"AWS_PROFILE", "web"},
@@ -501,8 +519,8 @@ TEST(DefaultChain, BrokenProfileStopsTheChainBeforeImds) {
                                                                {"AWS_SHARED_CREDENTIALS_FILE", config + ".none"},
                                                                {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}}),
                                               fast_options()));
-  EXPECT_TRUE(contains(e.what(), "FAILED: profile default: credential_process exited with status 1")) << e.what();
-  EXPECT_TRUE(contains(e.what(), "skipped: environment:")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "[FAILED] profile default: credential_process exited with status 1")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "[skipped] environment:")) << e.what();
   EXPECT_FALSE(contains(e.what(), "imds")) << e.what();
   EXPECT_EQ(imds.requests_received(), 0u);
 }

@@ -50,7 +50,8 @@ class ImdsProvider final : public Provider {
     token_request.method = "PUT";
     token_request.target = base + std::string(kTokenPath);
     token_request.headers.emplace_back("x-aws-ec2-metadata-token-ttl-seconds", "21600");
-    http::ClientResponse token_response = co_await exchange(*endpoint, std::move(token_request), where, "session token");
+    http::ClientResponse token_response =
+        co_await exchange(*endpoint, std::move(token_request), where, "session token");
     if (token_response.status != 200)
       throw CredentialsError(where + ": session token request (IMDSv2) returned HTTP " +
                              std::to_string(token_response.status));
@@ -89,7 +90,7 @@ class ImdsProvider final : public Provider {
   // One request with the metadata timeouts; transport errors and 5xx are retried imds_attempts times.
   boost::asio::awaitable<http::ClientResponse> exchange(http::Url endpoint, http::ClientRequest request,
                                                         std::string where, std::string what) {
-    const HttpSend send = detail::effective_send(options_);
+    const HttpSend send = detail::metadata_send(options_);
     const int attempts = std::max(1, options_.imds_attempts);
     std::string last_error;
     for (int attempt = 1; attempt <= attempts; ++attempt) {

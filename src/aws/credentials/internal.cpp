@@ -31,6 +31,13 @@ HttpSend effective_send(const ChainOptions& options) {
   return options.http_send ? options.http_send : make_http_send(options.http);
 }
 
+HttpSend metadata_send(const ChainOptions& options) {
+  if (options.http_send) return options.http_send;
+  http::ClientOptions direct = options.http;
+  direct.proxy.reset();
+  return make_http_send(std::move(direct));
+}
+
 std::optional<std::string> read_small_file(const std::string& path, std::size_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;

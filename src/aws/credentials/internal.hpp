@@ -11,6 +11,8 @@ namespace llamachat::aws::credentials::detail {
 
 // options.http_send, or the real client when empty.
 HttpSend effective_send(const ChainOptions& options);
+// The same for the link-local/loopback metadata endpoints (container, IMDS): never through a proxy.
+HttpSend metadata_send(const ChainOptions& options);
 
 // The whole file, or nullopt when it cannot be read.
 std::optional<std::string> read_small_file(const std::string& path, std::size_t limit = 1024 * 1024);

@@ -139,8 +139,10 @@ asio::awaitable<ProcessResult> run_shell_command(std::string command, std::chron
   run->finished = true;
   watchdog.cancel();
   if (waited == run->pid) {
-    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);
+    if (WIFEXITED(status))
+      result.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+      result.term_signal = WTERMSIG(status);
   }
   result.timed_out = run->timed_out;
   co_return result;

@@ -10,8 +10,8 @@
 
 namespace llamachat::aws::credentials {
 
-using Profile = std::map<std::string, std::string, std::less<>>;      // key -> value, as written
-using ProfileMap = std::map<std::string, Profile, std::less<>>;       // profile name -> properties
+using Profile = std::map<std::string, std::string, std::less<>>;  // key -> value, as written
+using ProfileMap = std::map<std::string, Profile, std::less<>>;   // profile name -> properties
 
 enum class ProfileFileKind {
   config,       // [default], [profile name]; other sections ([sso-session x], [services x], [x]) are ignored

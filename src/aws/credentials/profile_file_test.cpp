@@ -80,8 +80,8 @@ TEST(ProfileFileParse, ContinuationLinesAndSubProperties) {
 }
 
 TEST(ProfileFileParse, RepeatedSectionsMergeAndLaterValuesWin) {
-  const auto profiles = parse_profile_file(
-      "[default]\na = 1\nb = 1\n[profile default]\nb = 2\n[default]\nc = 3\n", ProfileFileKind::config);
+  const auto profiles = parse_profile_file("[default]\na = 1\nb = 1\n[profile default]\nb = 2\n[default]\nc = 3\n",
+                                           ProfileFileKind::config);
   const auto& p = profiles.at("default");
   EXPECT_EQ(p.at("a"), "1");
   EXPECT_EQ(p.at("b"), "2");
@@ -144,13 +144,11 @@ TEST(Region, EnvironmentThenProfileWithoutDefault) {
   const auto config = dir.write("config", "[default]\nregion = eu-north-1\n[profile dev]\nregion = sa-east-1\n");
   const auto missing = (dir.path() / "missing").string();
 
-  EXPECT_EQ(resolve_region(map_environment({{"AWS_REGION", "us-west-2"},
-                                            {"AWS_DEFAULT_REGION", "us-east-2"},
-                                            {"AWS_CONFIG_FILE", config}})),
+  EXPECT_EQ(resolve_region(map_environment(
+                {{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-2"}, {"AWS_CONFIG_FILE", config}})),
             "us-west-2");
-  EXPECT_EQ(resolve_region(map_environment({{"AWS_REGION", ""},
-                                            {"AWS_DEFAULT_REGION", "us-east-2"},
-                                            {"AWS_CONFIG_FILE", config}})),
+  EXPECT_EQ(resolve_region(map_environment(
+                {{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "us-east-2"}, {"AWS_CONFIG_FILE", config}})),
             "us-east-2");
   EXPECT_EQ(resolve_region(map_environment({{"AWS_CONFIG_FILE", config}, {"AWS_SHARED_CREDENTIALS_FILE", missing}})),
             "eu-north-1");

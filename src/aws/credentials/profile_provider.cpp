@@ -18,10 +18,11 @@ class ProfileProvider final : public Provider {
     const std::string who = "profile " + where.profile;
     const LoadedProfile profile = load_profile(where);
     if (!profile.found) {
-      std::string text = who + ": not found in " + where.config_file.string() + " or " + where.credentials_file.string();
+      std::string text =
+          who + ": not found in " + where.config_file.string() + " or " + where.credentials_file.string();
       // A profile asked for by name must exist; the implicit "default" may legitimately be absent.
-      throw CredentialsError(text, where.profile_from_env ? CredentialsErrorKind::failed
-                                                          : CredentialsErrorKind::not_configured);
+      throw CredentialsError(
+          text, where.profile_from_env ? CredentialsErrorKind::failed : CredentialsErrorKind::not_configured);
     }
 
     if (auto key_id = profile.get("aws_access_key_id"); key_id && !key_id->empty()) {
@@ -31,8 +32,10 @@ class ProfileProvider final : public Provider {
       Credentials c;
       c.access_key_id = *key_id;
       c.secret_access_key = *secret;
-      if (auto token = profile.get("aws_session_token")) c.session_token = *token;
-      else if (auto legacy = profile.get("aws_security_token")) c.session_token = *legacy;
+      if (auto token = profile.get("aws_session_token"))
+        c.session_token = *token;
+      else if (auto legacy = profile.get("aws_security_token"))
+        c.session_token = *legacy;
       c.provider = "profile:" + where.profile;
       co_return c;
     }
@@ -47,17 +50,18 @@ class ProfileProvider final : public Provider {
       request.role_arn = *role_arn;
       request.token_file = *token_file;
       request.session_name = profile.get("role_session_name").value_or("");
-      Credentials c =
-          co_await detail::assume_role_with_web_identity(std::move(request), who, env_, options_);
+      Credentials c = co_await detail::assume_role_with_web_identity(std::move(request), who, env_, options_);
       c.provider = "profile:" + where.profile + " (web identity)";
       co_return c;
     }
     if (role_arn)
-      throw CredentialsError(who + ": assume-role profiles (role_arn with source_profile or credential_source) are "
-                                   "not supported; use credential_process or environment credentials");
+      throw CredentialsError(who +
+                             ": assume-role profiles (role_arn with source_profile or credential_source) are "
+                             "not supported; use credential_process or environment credentials");
     if (profile.get("sso_session") || profile.get("sso_start_url"))
-      throw CredentialsError(who + ": SSO profiles are not supported; export credentials with "
-                                   "`aws configure export-credentials` or use credential_process");
+      throw CredentialsError(who +
+                             ": SSO profiles are not supported; export credentials with "
+                             "`aws configure export-credentials` or use credential_process");
     throw CredentialsError(who + ": no credentials in the profile", CredentialsErrorKind::not_configured);
   }
 
@@ -77,7 +81,8 @@ class ProfileProvider final : public Provider {
                              " ms");
     if (result.output_too_large)
       throw CredentialsError(what + " printed more than " + std::to_string(options_.process_max_output) + " bytes");
-    if (result.term_signal) throw CredentialsError(what + " was killed by signal " + std::to_string(*result.term_signal));
+    if (result.term_signal)
+      throw CredentialsError(what + " was killed by signal " + std::to_string(*result.term_signal));
     if (result.exit_code && *result.exit_code != 0)
       throw CredentialsError(what + " exited with status " + std::to_string(*result.exit_code));
     ParsedCredentials parsed = parse_process_output(result.output);

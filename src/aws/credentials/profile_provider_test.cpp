@@ -9,9 +9,9 @@ namespace llamachat::aws::credentials {
 namespace {
 
 using namespace std::chrono_literals;
+using llamachat::test::run_async;
 using testing::map_environment;
 using testing::TempDir;
-using llamachat::test::run_async;
 
 // Two files in a temp dir and an environment pointing at them.
 struct ProfileFixture {

@@ -58,19 +58,19 @@ HttpSend make_http_send(http::ClientOptions base = {});
 
 struct ChainOptions {
   util::Clock clock = util::system_clock();
-  HttpSend http_send;                  // empty: make_http_send(http)
-  http::ClientOptions http;            // base client options for STS (https) and the metadata endpoints
+  HttpSend http_send;        // empty: make_http_send(http)
+  http::ClientOptions http;  // base client options (trust store, proxy); metadata endpoints never use the proxy
   // Container and instance metadata endpoints are link-local: fail fast where they do not exist.
   std::chrono::milliseconds metadata_connect_timeout{1000};
-  std::chrono::milliseconds metadata_timeout{2000};        // per attempt
-  int container_attempts = 3;                              // botocore: 3 attempts, 1 s apart
+  std::chrono::milliseconds metadata_timeout{2000};  // per attempt
+  int container_attempts = 3;                        // botocore: 3 attempts, 1 s apart
   int imds_attempts = 1;
   std::chrono::milliseconds metadata_retry_delay{1000};
   std::chrono::milliseconds sts_connect_timeout{3000};
   std::chrono::milliseconds sts_timeout{10000};
-  std::chrono::milliseconds process_timeout{30000};        // credential_process wall-clock limit
-  std::size_t process_max_output = 64 * 1024;              // credential_process stdout limit
-  std::chrono::seconds refresh_ahead{300};                 // refresh this long before Expiration
+  std::chrono::milliseconds process_timeout{30000};  // credential_process wall-clock limit
+  std::size_t process_max_output = 64 * 1024;        // credential_process stdout limit
+  std::chrono::seconds refresh_ahead{300};           // refresh this long before Expiration
 };
 
 // A provider that always returns the same credentials (tests, explicit configuration).

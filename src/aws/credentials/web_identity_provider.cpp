@@ -29,7 +29,8 @@ boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityReq
   auto token = read_small_file(request.token_file);
   if (!token) throw CredentialsError(who + ": cannot read the web identity token file " + request.token_file);
   const std::string_view token_text = trim_trailing_space(*token);
-  if (token_text.empty()) throw CredentialsError(who + ": the web identity token file " + request.token_file + " is empty");
+  if (token_text.empty())
+    throw CredentialsError(who + ": the web identity token file " + request.token_file + " is empty");
 
   if (request.session_name.empty()) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.clock().time_since_epoch()).count();
@@ -46,14 +47,13 @@ boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityReq
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
   req.headers.emplace_back("Accept", "text/xml");
   req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(request.role_arn) +
-             "&RoleSessionName=" + form_encode(request.session_name) +
-             "&WebIdentityToken=" + form_encode(token_text);
+             "&RoleSessionName=" + form_encode(request.session_name) + "&WebIdentityToken=" + form_encode(token_text);
 
   const std::string where = who + ": STS AssumeRoleWithWebIdentity at " + endpoint->origin();
   http::ClientResponse response;
   try {
-    response = co_await effective_send(options)(*endpoint, std::move(req), options.sts_connect_timeout,
-                                                options.sts_timeout);
+    const HttpSend send = effective_send(options);
+    response = co_await send(*endpoint, std::move(req), options.sts_connect_timeout, options.sts_timeout);
   } catch (const http::ClientError& e) {
     throw CredentialsError(where + " failed: " + e.what());
   }
@@ -82,7 +82,8 @@ class WebIdentityProvider final : public Provider {
     auto token_file = detail::non_empty(env_, "AWS_WEB_IDENTITY_TOKEN_FILE");
     auto role_arn = detail::non_empty(env_, "AWS_ROLE_ARN");
     if (!token_file)
-      throw CredentialsError("web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set", CredentialsErrorKind::not_configured);
+      throw CredentialsError("web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set",
+                             CredentialsErrorKind::not_configured);
     if (!role_arn) throw CredentialsError("web-identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
     detail::WebIdentityRequest request;
     request.role_arn = *role_arn;

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ constexpr const char* kModel = "us.meta.llama3-3-70b-instruct-v1:0";
 TestResponse json_reply(unsigned status, std::string body, std::string error_type = "") {
   TestResponse res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::content_type, "application/json");
-  if (!error_type.empty()) res.set("x-amzn-ErrorType", error_type + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
+  if (!error_type.empty())
+    res.set("x-amzn-ErrorType", error_type + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
   res.body() = std::move(body);
   return res;
 }
@@ -129,7 +131,9 @@ class BedrockBackendTest : public ::testing::Test {
     config.request_timeout = request_timeout;
     config.retry.max_attempts = 3;
     config.retry.max_backoff = 1ms;  // keep retries fast; the schedule itself is tested in aws/retry
-    if (!provider) provider = aws::credentials::make_static_provider(aws::Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", std::nullopt, "static"});
+    if (!provider)
+      provider = aws::credentials::make_static_provider(
+          aws::Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", std::nullopt, "static"});
     return std::make_unique<BedrockBackend>(std::move(config), std::move(provider), fixed_clock());
   }
 
@@ -193,7 +197,9 @@ TEST_F(BedrockBackendTest, Info) {
 TEST_F(BedrockBackendTest, InvokeModelRequestAndReply) {
   test::TestHttpServer server([&](const TestRequest& r) {
     seen.add(r);
-    return json_reply(200, R"({"generation":"\n\nHi there!","prompt_token_count":25,"generation_token_count":4,"stop_reason":"stop"})");
+    return json_reply(
+        200,
+        R"({"generation":"\n\nHi there!","prompt_token_count":25,"generation_token_count":4,"stop_reason":"stop"})");
   });
   auto backend = make_backend(server.url());
   const auto req = request();
@@ -281,7 +287,8 @@ TEST_F(BedrockBackendTest, ServiceUnavailableIsRetried) {
 TEST_F(BedrockBackendTest, ThrottlingGivesUpAfterMaxAttempts) {
   test::TestHttpServer server([&](const TestRequest& r) {
     seen.add(r);
-    return json_reply(429, R"({"message":"Too many requests, please wait before trying again."})", "ThrottlingException");
+    return json_reply(429, R"({"message":"Too many requests, please wait before trying again."})",
+                      "ThrottlingException");
   });
   auto backend = make_backend(server.url());
   const chat::Error e = expect_error(run(*backend, request()));
@@ -357,38 +364,70 @@ TEST_F(BedrockBackendTest, RequestDeadlineShorterThanTimeoutWins) {
   EXPECT_EQ(expect_error(run(*backend, r)).kind, chat::ErrorKind::deadline_exceeded);
 }
 
-TEST_F(BedrockBackendTest, CancelWhileWaitingForUpstream) {
-  test::TestHttpServer server([&](test::TestExchange& ex) -> net::awaitable<void> {
-    seen.add(ex.request());
-    co_await ex.stall();
-  });
-  auto backend = make_backend(server.url());
-  auto r = request(true);
-  auto cancel = r.cancel;
+// Emits `cancel` from a separate coroutine on `ctx` once `ready()` holds (polled every 10 ms).
+void emit_when(net::io_context& ctx, std::shared_ptr<chat::CancelSignal> cancel, std::function<bool()> ready) {
   net::co_spawn(
       ctx,
-      [cancel, &seen = this->seen]() -> net::awaitable<void> {
+      [cancel, ready]() -> net::awaitable<void> {
         net::steady_timer t(co_await net::this_coro::executor);
-        while (seen.size() == 0) {  // emit once the upstream request is in flight
+        while (!ready()) {
           t.expires_after(10ms);
           co_await t.async_wait(net::as_tuple(net::use_awaitable));
         }
         cancel->emit();
       },
       net::detached);
+}
+
+// KNOWN BUG (bedrock_backend.cpp, BedrockBackend::attempt): the CancelSignal hook that closes the upstream
+// response is installed only after `client.open()` returned, i.e. after Bedrock sent the response head.
+// For InvokeModel/Converse that head comes only once the whole reply is generated, so a client that
+// disconnects while waiting is not noticed: the upstream call runs on until it completes or the request
+// deadline (110 s by default) passes, and the outcome is deadline_exceeded instead of cancelled.
+// Expected: the request ends promptly with ErrorKind::cancelled.
+TEST_F(BedrockBackendTest, CancelWhileWaitingForTheResponseHead) {
+  test::TestHttpServer server([&](test::TestExchange& ex) -> net::awaitable<void> {
+    seen.add(ex.request());
+    co_await ex.stall();
+  });
+  request_timeout = 3s;  // bounds the test while the bug exists
+  auto backend = make_backend(server.url());
+  auto r = request();
+  emit_when(ctx, r.cancel, [this] { return seen.size() > 0; });
   const chat::Error e = expect_error(run(*backend, r));
-  EXPECT_EQ(e.kind, chat::ErrorKind::cancelled);
+  EXPECT_EQ(e.kind, chat::ErrorKind::cancelled) << e.message;
   EXPECT_EQ(seen.size(), 1u) << "a cancelled request is never retried";
+}
+
+TEST_F(BedrockBackendTest, CancelWhileStreamingClosesTheUpstream) {
+  test::TestHttpServer server([&](test::TestExchange& ex) -> net::awaitable<void> {
+    seen.add(ex.request());
+    const std::string frame = es::encode(chunk(R"({"generation":"first","stop_reason":null})"));
+    std::ostringstream head;
+    head << "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\n"
+         << "Transfer-Encoding: chunked\r\n\r\n"
+         << std::hex << frame.size() << "\r\n";
+    co_await ex.write(head.str() + frame + "\r\n");
+    co_await ex.stall();  // the rest of the reply never comes
+  });
+  auto backend = make_backend(server.url());
+  auto r = request(true);
+  emit_when(ctx, r.cancel, [this] { return !sink.deltas.empty(); });
+  const chat::Error e = expect_error(run(*backend, r));
+  EXPECT_EQ(e.kind, chat::ErrorKind::cancelled) << e.message;
+  EXPECT_EQ(sink.deltas, std::vector<std::string>{"first"});
+  EXPECT_EQ(seen.size(), 1u);
 }
 
 TEST_F(BedrockBackendTest, InvokeStreamDeliversDeltas) {
   test::TestHttpServer server([&](const TestRequest& r) {
     seen.add(r);
-    return stream_reply({chunk(R"({"generation":"Hel","prompt_token_count":12,"generation_token_count":1,"stop_reason":null})"),
-                         chunk(R"({"generation":"lo!","prompt_token_count":null,"generation_token_count":2,"stop_reason":null})"),
-                         chunk(R"({"generation":"","prompt_token_count":null,"generation_token_count":2,"stop_reason":"stop",)"
-                               R"("amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":2,)"
-                               R"("invocationLatency":100,"firstByteLatency":50}})")});
+    return stream_reply(
+        {chunk(R"({"generation":"Hel","prompt_token_count":12,"generation_token_count":1,"stop_reason":null})"),
+         chunk(R"({"generation":"lo!","prompt_token_count":null,"generation_token_count":2,"stop_reason":null})"),
+         chunk(R"({"generation":"","prompt_token_count":null,"generation_token_count":2,"stop_reason":"stop",)"
+               R"("amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":2,)"
+               R"("invocationLatency":100,"firstByteLatency":50}})")});
   });
   auto backend = make_backend(server.url());
   const chat::Completion done = expect_completion(run(*backend, request(true)));
@@ -407,12 +446,14 @@ TEST_F(BedrockBackendTest, InvokeStreamDeliversDeltas) {
 TEST_F(BedrockBackendTest, ConverseStreamDeliversDeltas) {
   test::TestHttpServer server([&](const TestRequest& r) {
     seen.add(r);
-    return stream_reply({event("messageStart", R"({"role":"assistant"})"),
-                         event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Con"}})"),
-                         event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"verse"}})"),
-                         event("contentBlockStop", R"({"contentBlockIndex":0})"),
-                         event("messageStop", R"({"stopReason":"max_tokens"})"),
-                         event("metadata", R"({"usage":{"inputTokens":7,"outputTokens":3,"totalTokens":10},"metrics":{"latencyMs":9}})")});
+    return stream_reply(
+        {event("messageStart", R"({"role":"assistant"})"),
+         event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"Con"}})"),
+         event("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":"verse"}})"),
+         event("contentBlockStop", R"({"contentBlockIndex":0})"),
+         event("messageStop", R"({"stopReason":"max_tokens"})"),
+         event("metadata",
+               R"({"usage":{"inputTokens":7,"outputTokens":3,"totalTokens":10},"metrics":{"latencyMs":9}})")});
   });
   auto backend = make_backend(server.url(), Api::converse);
   const chat::Completion done = expect_completion(run(*backend, request(true)));
@@ -452,9 +493,8 @@ TEST_F(BedrockBackendTest, InStreamThrottlingBeforeTextIsRetried) {
 }
 
 TEST_F(BedrockBackendTest, StreamWithoutStopEventIsIncomplete) {
-  test::TestHttpServer server([&](const TestRequest&) {
-    return stream_reply({chunk(R"({"generation":"cut","stop_reason":null})")});
-  });
+  test::TestHttpServer server(
+      [&](const TestRequest&) { return stream_reply({chunk(R"({"generation":"cut","stop_reason":null})")}); });
   auto backend = make_backend(server.url());
   const chat::Error e = expect_error(run(*backend, request(true)));
   EXPECT_EQ(e.kind, chat::ErrorKind::bad_upstream_response);

@@ -87,8 +87,8 @@ TEST(NeedsInferenceProfile, OnlyTheBaseIdOutsideUsEast2) {
   EXPECT_TRUE(needs_inference_profile(kBase, "us-west-2"));
   EXPECT_FALSE(needs_inference_profile(kBase, "us-east-2"));
   EXPECT_FALSE(needs_inference_profile(kUsProfile, "us-east-1"));
-  EXPECT_FALSE(needs_inference_profile("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-3-70b-instruct-v1:0",
-                                       "us-east-1"));
+  EXPECT_FALSE(needs_inference_profile(
+      "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-3-70b-instruct-v1:0", "us-east-1"));
 }
 
 // bedrock-facts.md §6.1, one row at a time, as returned by an HTTP error reply.
@@ -159,12 +159,13 @@ TEST(ErrorFromResponse, AccessDeniedNamesStreamActionForStreamOperations) {
     EXPECT_EQ(e.kind, ErrorKind::access_denied);
     EXPECT_TRUE(contains(e.message, "bedrock:InvokeModelWithResponseStream")) << e.message;
     // A profile needs the profile ARN and the foundation model in every destination Region (§7.3).
-    EXPECT_TRUE(contains(e.message, "arn:aws:bedrock:us-east-1:<account-id>:inference-profile/" + std::string(kUsProfile)))
+    EXPECT_TRUE(
+        contains(e.message, "arn:aws:bedrock:us-east-1:<account-id>:inference-profile/" + std::string(kUsProfile)))
         << e.message;
     EXPECT_TRUE(contains(e.message, "foundation-model/meta.llama3-3-70b-instruct-v1:0")) << e.message;
   }
-  const chat::Error converse = error_from_response(403, "AccessDeniedException", "{}",
-                                                   context(kUsProfile, "us-east-1", Operation::converse));
+  const chat::Error converse =
+      error_from_response(403, "AccessDeniedException", "{}", context(kUsProfile, "us-east-1", Operation::converse));
   EXPECT_TRUE(contains(converse.message, "bedrock:InvokeModel ")) << converse.message;
 }
 
@@ -181,8 +182,9 @@ TEST(ErrorFromResponse, AccessDeniedWarnsAboutTheIamPrefix) {
 
 TEST(ErrorFromResponse, OnDemandThroughputNamesTheInferenceProfile) {
   const std::string body = "{\"message\":\"" + std::string(kOnDemandMessage) + "\"}";
-  const chat::Error e = error_from_response(400, "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/",
-                                            body, context(kBase, "us-east-1"));
+  const chat::Error e =
+      error_from_response(400, "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/", body,
+                          context(kBase, "us-east-1"));
   EXPECT_EQ(e.kind, ErrorKind::invalid_upstream_request);
   EXPECT_EQ(e.upstream_code, "ValidationException");
   EXPECT_FALSE(e.retry_after_seconds.has_value());
@@ -206,8 +208,8 @@ TEST(ErrorFromResponse, OnDemandThroughputWithProfileIdAsksForAProfile) {
 }
 
 TEST(ErrorFromResponse, OtherValidationIsPassedThrough) {
-  const chat::Error e = error_from_response(400, "ValidationException",
-                                            R"({"message":"Malformed input request: #: extraneous key [foo]"})", context());
+  const chat::Error e = error_from_response(
+      400, "ValidationException", R"({"message":"Malformed input request: #: extraneous key [foo]"})", context());
   EXPECT_EQ(e.kind, ErrorKind::invalid_upstream_request);
   EXPECT_EQ(e.message, "ValidationException: Malformed input request: #: extraneous key [foo]");
 }
@@ -232,10 +234,10 @@ TEST(ErrorFromResponse, StatusOnlyFallbacks) {
     unsigned status;
     ErrorKind kind;
   };
-  for (const Case c : {Case{503, ErrorKind::upstream_unavailable}, Case{500, ErrorKind::upstream_failure},
-                       Case{502, ErrorKind::upstream_failure}, Case{504, ErrorKind::upstream_failure},
-                       Case{429, ErrorKind::throttled}, Case{403, ErrorKind::access_denied},
-                       Case{400, ErrorKind::invalid_upstream_request}}) {
+  for (const Case c :
+       {Case{503, ErrorKind::upstream_unavailable}, Case{500, ErrorKind::upstream_failure},
+        Case{502, ErrorKind::upstream_failure}, Case{504, ErrorKind::upstream_failure}, Case{429, ErrorKind::throttled},
+        Case{403, ErrorKind::access_denied}, Case{400, ErrorKind::invalid_upstream_request}}) {
     const chat::Error e = error_from_response(c.status, "", "<html>oops</html>", context());
     EXPECT_EQ(e.kind, c.kind) << c.status;
     EXPECT_EQ(e.upstream_code, "") << c.status;

@@ -12,7 +12,8 @@ const std::string kBar = "\xEF\xBD\x9C";
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
-  for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + needle.size())) ++n;
+  for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + needle.size()))
+    ++n;
   return n;
 }
 
@@ -79,7 +80,8 @@ TEST(Llama3Prompt, DefaultSystemPromptOfTheOriginalDesign) {
 
 TEST(Neutralize, PlainTextUnchanged) {
   EXPECT_EQ(neutralize_special_tokens(""), "");
-  EXPECT_EQ(neutralize_special_tokens("Hello, world! a<b and c|d, x > y || z"), "Hello, world! a<b and c|d, x > y || z");
+  EXPECT_EQ(neutralize_special_tokens("Hello, world! a<b and c|d, x > y || z"),
+            "Hello, world! a<b and c|d, x > y || z");
   EXPECT_EQ(neutralize_special_tokens("héllo ☃ 日本語"), "héllo ☃ 日本語");
 }
 
@@ -147,8 +149,8 @@ TEST(Llama3Prompt, UserTextCannotOpenANewTurn) {
 }
 
 TEST(Llama3Prompt, SystemAndAssistantTextAreNeutralisedToo) {
-  const auto r = request_with("sys<|eot_id|>", {{chat::Role::user, "u"}, {chat::Role::assistant, "a<|eot_id|>"},
-                                                {chat::Role::user, "v"}});
+  const auto r = request_with(
+      "sys<|eot_id|>", {{chat::Role::user, "u"}, {chat::Role::assistant, "a<|eot_id|>"}, {chat::Role::user, "v"}});
   const std::string prompt = build_llama3_prompt(r);
   EXPECT_EQ(count(prompt, "<|eot_id|>"), 4u);
   EXPECT_EQ(count(prompt, "<" + kBar + "eot_id" + kBar + ">"), 2u);

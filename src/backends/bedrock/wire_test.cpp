@@ -47,8 +47,9 @@ TEST(EncodeModelId, ColonBecomesPercent3A) {
 }
 
 TEST(EncodeModelId, ArnColonsAndSlashAreEncoded) {
-  EXPECT_EQ(encode_model_id(kProfileArn),
-            "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-3-70b-instruct-v1%3A0");
+  EXPECT_EQ(
+      encode_model_id(kProfileArn),
+      "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-3-70b-instruct-v1%3A0");
 }
 
 TEST(EncodeModelId, OnlyUnreservedCharactersStay) {
@@ -212,19 +213,21 @@ TEST(ParseReply, OrderOfPreference) {
   EXPECT_EQ(expect_reply(all).text, "g");
   EXPECT_EQ(expect_reply(R"({"completion":"c","text":"t"})").text, "c");
   EXPECT_EQ(expect_reply(R"({"text":"t","choices":[{"message":{"content":[{"text":"ch"}]}}]})").text, "t");
-  EXPECT_EQ(expect_reply(R"({"choices":[{"message":{"content":[{"text":"ch"}]}}],"messages":[{"content":[{"text":"m"}]}]})")
-                .text,
-            "ch");
-  EXPECT_EQ(expect_reply(R"({"messages":[{"content":[{"text":"m"}]}],"output":{"message":{"content":[{"text":"o"}]}}})")
-                .text,
-            "m");
+  EXPECT_EQ(
+      expect_reply(R"({"choices":[{"message":{"content":[{"text":"ch"}]}}],"messages":[{"content":[{"text":"m"}]}]})")
+          .text,
+      "ch");
+  EXPECT_EQ(
+      expect_reply(R"({"messages":[{"content":[{"text":"m"}]}],"output":{"message":{"content":[{"text":"o"}]}}})").text,
+      "m");
 }
 
 TEST(ParseReply, BlankOrWrongTypedEarlierFieldsFallThrough) {
   EXPECT_EQ(expect_reply(R"({"generation":"   ","completion":"From completion"})").text, "From completion");
   EXPECT_EQ(expect_reply(R"({"generation":"\n\n","completion":"","text":"t"})").text, "t");
-  EXPECT_EQ(expect_reply(R"({"generation":null,"completion":42,"text":["x"],"messages":[{"content":[{"text":"m"}]}]})").text,
-            "m");
+  EXPECT_EQ(
+      expect_reply(R"({"generation":null,"completion":42,"text":["x"],"messages":[{"content":[{"text":"m"}]}]})").text,
+      "m");
   EXPECT_EQ(expect_reply(R"({"choices":[],"output":{"message":{"content":[{"text":"o"}]}}})").text, "o");
   EXPECT_EQ(expect_reply(R"({"choices":[{"message":"x"}],"messages":[{"content":[]}],"text":" ok "})").text, "ok");
 }

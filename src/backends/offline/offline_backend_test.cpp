@@ -123,8 +123,8 @@ TEST(OfflineBackend, StreamsWordsThatConcatenateToTheReply) {
 TEST(OfflineBackend, InputUsageCountsEveryMessage) {
   OfflineBackend backend;
   RecordingSink sink;
-  const auto request = request_for({{chat::Role::user, "one two"}, {chat::Role::assistant, "three"},
-                                    {chat::Role::user, "four five six"}});
+  const auto request = request_for(
+      {{chat::Role::user, "one two"}, {chat::Role::assistant, "three"}, {chat::Role::user, "four five six"}});
   const chat::Outcome outcome = test::run_async(backend.stream(request, sink));
   ASSERT_TRUE(std::holds_alternative<chat::Completion>(outcome));
   EXPECT_EQ(std::get<chat::Completion>(outcome).usage->input_tokens, 6u);

@@ -112,7 +112,12 @@ struct Worker {
 class Connection final : public Exchange {
  public:
   Connection(Server::Impl& server, Worker& worker, tcp::socket socket)
-      : server_(server), worker_(worker), stream_(std::move(socket)), watch_timer_(stream_.get_executor()) {}
+      : server_(server),
+        worker_(worker),
+        stream_(std::move(socket)),
+        watch_timer_(stream_.get_executor()),
+        read_deadline_(stream_.get_executor()) {}
+  ~Connection() { *alive_ = false; }
 
   const Request& request() const noexcept override { return request_; }
   const std::string& request_id() const noexcept override { return request_id_; }
@@ -142,8 +147,10 @@ class Connection final : public Exchange {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
       parser.body_limit(limits.max_body_bytes);
-      stream_.expires_after(limits.header_timeout);
+      arm_read_deadline(limits.header_timeout);
       auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, as_tuple_awaitable);
+      if (read_timed_out_) hec = beast::error::timeout;
+      disarm_read_deadline();
       if (hec) {
         co_await reject_unreadable(hec, "header");
         break;
@@ -162,8 +169,10 @@ class Connection final : public Exchange {
         if (wec) break;
       }
       // Phase 3: the body, within body_timeout.
-      stream_.expires_after(limits.body_timeout);
+      arm_read_deadline(limits.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, as_tuple_awaitable);
+      if (read_timed_out_) bec = beast::error::timeout;
+      disarm_read_deadline();
       if (bec) {
         co_await reject_unreadable(bec, "body");
         break;
@@ -282,6 +291,20 @@ class Connection final : public Exchange {
     }
   }
 
+  // Beast's own stream timeout closes the socket, which would leave no way to answer 408; this timer
+  // only cancels the pending read, so the connection can still say why it gives up.
+  void arm_read_deadline(std::chrono::milliseconds timeout) {
+    stream_.expires_never();
+    read_timed_out_ = false;
+    read_deadline_.expires_after(timeout);
+    read_deadline_.async_wait([this, alive = alive_](beast::error_code ec) {
+      if (ec || !*alive) return;  // disarmed, or the connection is gone
+      read_timed_out_ = true;
+      cancel_io();
+    });
+  }
+  void disarm_read_deadline() { read_deadline_.cancel(); }
+
   void mark_gone() {
     if (gone_) return;
     gone_ = true;
@@ -343,6 +366,9 @@ class Connection final : public Exchange {
   bool watch_done_ = true;
   std::function<void()> on_gone_;
   net::steady_timer watch_timer_;
+  net::steady_timer read_deadline_;
+  bool read_timed_out_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 net::awaitable<void> run_connection(Server::Impl& server, Worker& worker, tcp::socket socket) {

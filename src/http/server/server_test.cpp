@@ -146,7 +146,8 @@ bool is_request_id(std::string_view id) {
 Handler echo_handler() {
   return [](Exchange& ex) -> net::awaitable<void> {
     const Request& req = ex.request();
-    co_await ex.respond(text(200, std::string(req.method_string()) + " " + std::string(req.target()) + " " + req.body()));
+    co_await ex.respond(
+        text(200, std::string(req.method_string()) + " " + std::string(req.target()) + " " + req.body()));
   };
 }
 
@@ -164,7 +165,8 @@ TEST(JsonQuote, EveryControlCharacterIsEscaped) {
   for (int c = 0; c < 0x20; ++c) {
     const std::string quoted = json_quote(std::string(1, static_cast<char>(c)));
     EXPECT_EQ(quoted.find_first_of(std::string("\0\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f"
-                                               "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f", 32)),
+                                               "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f",
+                                               32)),
               std::string::npos)
         << c;
     EXPECT_EQ(quoted.front(), '"');
@@ -433,9 +435,11 @@ TEST(Server, BodyOverContentLengthLimitIs413) {
 TEST(Server, BodyAtTheLimitIsAccepted) {
   ServerLimits limits;
   limits.max_body_bytes = 100;
-  RunningServer s([](Exchange& ex) -> net::awaitable<void> {
-    co_await ex.respond(text(200, std::to_string(ex.request().body().size())));
-  }, limits);
+  RunningServer s(
+      [](Exchange& ex) -> net::awaitable<void> {
+        co_await ex.respond(text(200, std::to_string(ex.request().body().size())));
+      },
+      limits);
   Client c(s.port());
   Request req{bhttp::verb::post, "/", 11};
   req.set(bhttp::field::host, "x");

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
 
     api::RouterOptions router_options;
     router_options.chat.reply_deadline = config.request_timeout;
+    router_options.chat.keep_alive_interval = config.sse_keep_alive;
     http::Server server(config.server, api::make_router(wiring.backend, router_options));
     server.listen();
     util::log_info("listening on " + config.server.host + ":" + std::to_string(server.port()));
@@ -51,7 +52,10 @@ int main(int argc, char** argv) {
       util::log_info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
       server.stop();
     });
+    std::thread probe;
+    if (wiring.startup_probe) probe = std::thread(wiring.startup_probe);
     server.run();
+    if (probe.joinable()) probe.join();
     wiring.shutdown();
     // The signal thread may still be waiting when run() ended for another reason; wake it.
     pthread_kill(signal_thread.native_handle(), SIGTERM);

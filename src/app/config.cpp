@@ -32,6 +32,7 @@ const std::vector<Flag>& flags() {
       {"--header-timeout-ms", "LLAMACHAT_HEADER_TIMEOUT_MS", "time a client has to send a request header (default 10000)"},
       {"--body-timeout-ms", "LLAMACHAT_BODY_TIMEOUT_MS", "time a client has to send a request body (default 30000)"},
       {"--keep-alive-timeout-ms", "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS", "idle time before a keep-alive connection closes (default 60000)"},
+      {"--sse-keep-alive-ms", "LLAMACHAT_SSE_KEEP_ALIVE_MS", "keep-alive comment on a silent SSE stream after this long (default 15000)"},
       {"--offline-delay-ms", "LLAMACHAT_OFFLINE_DELAY_MS", "offline backend: pause between words (default 0)"},
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
       {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
@@ -155,6 +156,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
                              std::pair{"--keep-alive-timeout-ms", &config.server.limits.keep_alive_timeout}}) {
     if (!millis(flag, *field) || field->count() == 0) return fail(std::string("invalid ") + flag + ": expected milliseconds > 0");
   }
+  if (!millis("--sse-keep-alive-ms", config.sse_keep_alive) || config.sse_keep_alive.count() == 0)
+    return fail("invalid --sse-keep-alive-ms / LLAMACHAT_SSE_KEEP_ALIVE_MS: expected milliseconds > 0");
   if (!millis("--offline-delay-ms", config.offline_delay))
     return fail("invalid --offline-delay-ms / LLAMACHAT_OFFLINE_DELAY_MS: expected milliseconds");
   if (auto v = get("--max-attempts")) {

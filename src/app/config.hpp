@@ -26,6 +26,7 @@ struct AppConfig {
   std::chrono::milliseconds request_timeout{110'000};
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds offline_delay{0};
+  std::chrono::milliseconds sse_keep_alive{15'000};
   int max_attempts = 3;                    // AWS_MAX_ATTEMPTS
   std::string retry_mode = "standard";     // AWS_RETRY_MODE
   std::string log_level = "info";

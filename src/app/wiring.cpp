@@ -1,6 +1,10 @@
 #include "app/wiring.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+
+#include "util/log.hpp"
 
 #include "aws/credentials/provider.hpp"
 #include "backends/bedrock/bedrock_backend.hpp"
@@ -90,6 +94,22 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
   auto backend = std::make_shared<backends::bedrock::BedrockBackend>(std::move(bedrock), credentials, util::system_clock());
   w.backend = backend;
   w.shutdown = [backend] { backend->shutdown(); };
+  w.startup_probe = [credentials] {
+    boost::asio::io_context ctx;
+    boost::asio::co_spawn(ctx, credentials->get(), [](std::exception_ptr error, aws::Credentials found) {
+      if (!error) {
+        util::log_info("credentials: supplied by the " + found.provider + " provider");
+        return;
+      }
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        util::log_warn(std::string("credentials: none available yet; Bedrock calls will fail until this is fixed: ") +
+                       e.what());
+      }
+    });
+    ctx.run();
+  };
   return w;
 }
 

@@ -15,6 +15,9 @@ struct Wiring {
   std::function<void()> shutdown;     // releases per-thread upstream pools; call after the server stopped
   std::vector<std::string> info;      // start-up log lines
   std::vector<std::string> warnings;  // start-up warnings (offline banner, misconfiguration, model id help)
+  // Fetches credentials once at start-up (on its own thread) so that the log says which provider
+  // supplied them, or why none did; empty for the offline backend. Blocks until done.
+  std::function<void()> startup_probe;
 };
 
 Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env);

@@ -59,3 +59,24 @@ struct SseEvent {
 std::vector<SseEvent> parse_sse(const std::string& body);
 
 }  // namespace llamachat::test
+
+namespace llamachat::test {
+
+// A raw streaming client: sends one request, then reads the reply incrementally.
+class RawClient {
+ public:
+  RawClient(std::uint16_t port, const std::string& request_bytes);
+  ~RawClient();
+  // Reads until the bytes received so far contain `needle` or the timeout passes; returns all bytes so far.
+  std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Closes the socket (the client "goes away").
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string chat_request_bytes(const std::string& json_body);
+
+}  // namespace llamachat::test

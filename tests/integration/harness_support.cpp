@@ -131,3 +131,47 @@ std::vector<SseEvent> parse_sse(const std::string& body) {
 }
 
 }  // namespace llamachat::test
+
+namespace llamachat::test {
+
+struct RawClient::Impl {
+  net::io_context ctx;
+  net::ip::tcp::socket socket{ctx};
+  std::string received;
+};
+
+RawClient::RawClient(std::uint16_t port, const std::string& request_bytes) : impl_(std::make_unique<Impl>()) {
+  impl_->socket.connect({net::ip::make_address("127.0.0.1"), port});
+  net::write(impl_->socket, net::buffer(request_bytes));
+  impl_->socket.non_blocking(true);
+}
+
+RawClient::~RawClient() = default;
+
+std::string RawClient::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  char buf[8192];
+  while (impl_->received.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    boost::system::error_code ec;
+    const std::size_t n = impl_->socket.read_some(net::buffer(buf), ec);
+    if (ec == net::error::would_block) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      continue;
+    }
+    if (ec) break;
+    impl_->received.append(buf, n);
+  }
+  return impl_->received;
+}
+
+void RawClient::close() {
+  boost::system::error_code ignored;  // closing is all we want; errors do not matter here
+  impl_->socket.close(ignored);
+}
+
+std::string chat_request_bytes(const std::string& json_body) {
+  return "POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
+}
+
+}  // namespace llamachat::test

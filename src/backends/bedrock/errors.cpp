@@ -86,7 +86,12 @@ chat::Error error_from_code(std::string_view raw_code, std::string_view message,
   const std::string key = lower_first(code);
   chat::Error e;
   e.upstream_code = code;
-  const std::string detail = code.empty() ? std::string(message) : code + ": " + std::string(message);
+  if (!e.upstream_code.empty())
+    e.upstream_code[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(e.upstream_code[0])));
+  // Show the SDKs' class name ("ThrottlingException") also for in-stream types ("throttlingException").
+  std::string display = code;
+  if (!display.empty()) display[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(display[0])));
+  const std::string detail = code.empty() ? std::string(message) : display + ": " + std::string(message);
   if (key == "accessDeniedException") {
     e.kind = chat::ErrorKind::access_denied;
     e.message = detail + " (the AWS identity needs IAM permission " + std::string(iam_action(c.operation)) + " on " +

@@ -221,6 +221,36 @@ TEST_F(WiringTest, ConfigWarningsAreReported) {
   w.shutdown();
 }
 
+TEST_F(WiringTest, StartupProbeOnlyForBedrock) {
+  EXPECT_FALSE(wire({}).startup_probe) << "offline needs no credentials";
+  EXPECT_FALSE(wire({}, {{"AWS_REGION", "us-east-1"}}).startup_probe) << "misconfigured: nothing to probe";
+}
+
+TEST_F(WiringTest, StartupProbeNamesTheProviderWithoutSecrets) {
+  const Wiring w = wire({}, {{"AWS_REGION", "us-east-1"},
+                             {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"},
+                             {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                             {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}});
+  ASSERT_TRUE(w.startup_probe);
+  ::testing::internal::CaptureStderr();
+  w.startup_probe();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(contains(log, "credentials: supplied by the environment")) << log;
+  EXPECT_FALSE(contains(log, "AKIDEXAMPLE")) << log;
+  EXPECT_FALSE(contains(log, "wJalrXUtnFEMI")) << log;
+  w.shutdown();
+}
+
+TEST_F(WiringTest, StartupProbeWarnsWhenNoCredentials) {
+  const Wiring w = wire({}, {{"AWS_REGION", "us-east-1"}, {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"}});
+  ASSERT_TRUE(w.startup_probe);
+  ::testing::internal::CaptureStderr();
+  w.startup_probe();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(contains(log, "WARN credentials: none available yet")) << log;
+  w.shutdown();
+}
+
 TEST_F(WiringTest, MisconfiguredBackendAnswersEveryChat) {
   MisconfiguredBackend backend("Missing AWS_REGION environment variable.");
   for (int i = 0; i < 3; ++i) {

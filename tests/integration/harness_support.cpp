@@ -151,7 +151,9 @@ RawClient::~RawClient() = default;
 std::string RawClient::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   char buf[8192];
-  while (impl_->received.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+  std::size_t searched = 0;  // bytes already known not to start a match, so each byte is scanned once
+  while (impl_->received.find(needle, searched) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    searched = impl_->received.size() >= needle.size() ? impl_->received.size() - needle.size() + 1 : 0;
     boost::system::error_code ec;
     const std::size_t n = impl_->socket.read_some(net::buffer(buf), ec);
     if (ec == net::error::would_block) {

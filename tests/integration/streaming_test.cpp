@@ -1,6 +1,7 @@
 // Streaming end to end: emulator event streams -> llamachat -> Server-Sent Events over loopback.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -198,6 +199,37 @@ TEST(Streaming, OfflineStreamsAndStopsOnDisconnect) {
   client.close();
   // The service stays healthy after an abandoned stream.
   EXPECT_EQ(http_request(service.port, "GET", "/healthz").status, 200u);
+}
+
+}  // namespace
+}  // namespace llamachat::test
+
+namespace llamachat::test {
+namespace {
+
+std::size_t rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+  return 0;
+}
+
+TEST(Streaming, ASlowReaderSlowsTheUpstreamAndMemoryStaysBounded) {
+  Emulator emulator;
+  Service service(emulator.bedrock_environment());
+  // Tens of MB of upstream frames: far more than the loopback socket buffers hold.
+  RawClient client(service.port, chat_request_bytes(stream_body("[[emulate:words=100000]] flood")));
+  ASSERT_NE(client.read_until("event: delta", std::chrono::seconds(20)).find("event: delta"), std::string::npos);
+  // The client now stops reading. Give the pipeline time to fill every buffer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto stalled = stats(emulator);
+  EXPECT_EQ(stalled.at("streams_completed").as_int64(), 0)
+      << "the upstream finished although the client read nothing: no backpressure";
+  EXPECT_LT(rss_kib(service.process->pid()), 64u * 1024u) << "llamachat buffered the stream in memory";
+  // Reading resumes and the whole reply arrives.
+  const std::string all = client.read_until("event: done", std::chrono::seconds(60));
+  EXPECT_NE(all.find("event: done"), std::string::npos);
 }
 
 }  // namespace

@@ -161,9 +161,15 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
 
   http::Client& client = client_for(co_await net::this_coro::executor);
   std::unique_ptr<http::ResponseStream> response;
+  // Until the response head arrives (for InvokeModel: the whole generation), a disconnect aborts the request.
+  upstream.abort = std::make_shared<http::AbortSignal>();
+  if (request.cancel) request.cancel->on_emit([abort = upstream.abort] { abort->abort(); });
   try {
     response = co_await client.open(config_.endpoint, std::move(upstream), deadline);
   } catch (const http::ClientError& e) {
+    if (request.cancel) request.cancel->clear_hook();
+    if (request.cancel && request.cancel->emitted())
+      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
                                                           : aws::retry::FailureKind::connection;
     if (e.kind() == http::ClientErrorKind::tls || e.kind() == http::ClientErrorKind::protocol)

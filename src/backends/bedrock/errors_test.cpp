@@ -269,8 +269,9 @@ TEST(ErrorFromCode, StreamExceptionTypes) {
   EXPECT_EQ(error_from_code("serviceUnavailableException", "x", 0, c).kind, ErrorKind::upstream_unavailable);
   EXPECT_EQ(error_from_code("validationException", "bad", 0, c).kind, ErrorKind::invalid_upstream_request);
   const chat::Error e = error_from_code("throttlingException", "slow down", 0, c);
-  EXPECT_EQ(e.upstream_code, "throttlingException");
-  EXPECT_EQ(e.message, "throttlingException: slow down");
+  // Shown with the SDKs' class name, whatever the wire spelling.
+  EXPECT_EQ(e.upstream_code, "ThrottlingException");
+  EXPECT_EQ(e.message, "ThrottlingException: slow down");
 }
 
 TEST(ErrorFromCode, EmptyCodeKeepsMessageOnly) {

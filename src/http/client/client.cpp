@@ -435,6 +435,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
     fail(ClientErrorKind::protocol, "unsupported URL scheme \"" + url.scheme + "\"");
   }
   const std::string origin = url.origin();
+  const std::shared_ptr<AbortSignal> abort = in.abort;
   auto request = build_request(url, std::move(in));
   const bool head = request.method() == bhttp::verb::head;
 
@@ -447,6 +448,17 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
     } else {
       c = co_await impl->connect(url, deadline);
       ++impl->stats.connections_opened;
+    }
+    // While this attempt owns `c`, an abort closes it; the closer is removed before `c` goes away.
+    struct CloserReset {
+      AbortSignal* signal;
+      ~CloserReset() {
+        if (signal) signal->set_closer(nullptr);
+      }
+    } closer_reset{abort.get()};
+    if (abort) {
+      if (abort->aborted()) fail(ClientErrorKind::closed, "request to " + origin + " was aborted");
+      abort->set_closer([conn = c.get()] { conn->tcp().close(); });
     }
 
     c->tcp().expires_at(deadline);
@@ -463,6 +475,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
       if (head) parser->skip(true);
       auto [rec, read] =
           co_await on_stream(*c, [&](auto& s) { return bhttp::async_read_header(s, c->buffer, *parser, nothrow); });
+      if (abort && abort->aborted()) fail(ClientErrorKind::closed, "request to " + origin + " was aborted");
       if (rec) {
         if (reused && !parser->got_some() && c->buffer.size() == 0 && is_peer_closed(rec)) break;
         fail_io(rec, "reading the response header from", origin);

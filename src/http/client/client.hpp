@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -54,7 +55,28 @@ struct ClientOptions {
   std::size_t max_body_bytes = 32 * 1024 * 1024;  // for buffered send()
 };
 
+// Lets the caller abort a request in flight, from the request's own thread: abort() closes the
+// connection the request is using, so a pending open()/send() fails with ClientErrorKind::closed at once
+// (used when the service's own client disconnects while Bedrock is still generating).
+class AbortSignal {
+ public:
+  void abort() {
+    aborted_ = true;
+    if (auto closer = std::move(closer_)) {
+      closer_ = nullptr;
+      closer();
+    }
+  }
+  bool aborted() const noexcept { return aborted_; }
+  void set_closer(std::function<void()> closer) { closer_ = std::move(closer); }
+
+ private:
+  bool aborted_ = false;
+  std::function<void()> closer_;
+};
+
 struct ClientRequest {
+  std::shared_ptr<AbortSignal> abort;     // optional
   std::string method = "GET";
   std::string target = "/";               // path and query exactly as sent on the wire
   HeaderList headers;                     // Host is added when absent

@@ -211,6 +211,7 @@ class Connection final : public Exchange {
   net::awaitable<void> respond(Response response) override {
     responded_ = true;
     if (gone_) co_return;
+    if (server_.stopping.load()) keep_alive_ = false;  // draining: this is the connection's last response
     decorate(response);
     response.keep_alive(keep_alive_);
     response.prepare_payload();
@@ -228,6 +229,7 @@ class Connection final : public Exchange {
     responded_ = true;
     streaming_ = true;
     if (gone_) co_return false;
+    if (server_.stopping.load()) keep_alive_ = false;
     bhttp::response<bhttp::empty_body> header{head.result(), head.version()};
     for (const auto& field : head.base()) header.set(field.name_string(), field.value());
     header.set("X-Request-Id", request_id_);

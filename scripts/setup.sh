@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build make pkg-config libboost1.81-dev libssl-dev zlib1g-dev ca-certificates)
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 procps) ;;
+  test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 procps chromium) ;;
   bench) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev wrk procps python3 curl) ;;
   run) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
@@ -31,7 +31,7 @@ fi
 
 # npm packages pinned by package-lock.json; installed once, re-installed when the lockfile changes.
 if [[ "$mode" != run ]]; then
-  for dir in tests/interop; do
+  for dir in tests/interop tests/browser; do
     [[ -f "$dir/package-lock.json" ]] || continue
     stamp="$dir/node_modules/.llamachat-lock"
     if ! cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null; then

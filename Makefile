@@ -1,7 +1,9 @@
 # The two commands of the README:
 #   make run    installs what is missing, builds, starts llamachat on 0.0.0.0:$PORT (8080 by default)
 #   make test   installs what is missing, builds, runs every test, prints line coverage of src/
-# More: make build, make sanitize (ASan+UBSan suite), make bench, make clean.
+#               (one build with coverage AND AddressSanitizer + UndefinedBehaviorSanitizer: every test
+#               runs under the sanitizers, and the coverage gate is checked on the same run)
+# More: make build, make sanitize (sanitizers without coverage), make bench, make clean.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 COVERAGE_MIN ?= 85
@@ -22,21 +24,22 @@ build: setup-run
 run: build
 	exec build/release/src/llamachat
 
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
 test: setup-test
-	cmake -S . -B build/coverage $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_COVERAGE=ON
-	cmake --build build/coverage -j $(JOBS)
-	find build/coverage -name '*.gcda' -delete
-	cd build/coverage && ctest --output-on-failure -j $(JOBS) --timeout 300
-	gcovr --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/coverage \
+	cmake -S . -B build/test $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_COVERAGE=ON -DLLAMACHAT_SANITIZE=ON
+	cmake --build build/test -j $(JOBS)
+	find build/test -name '*.gcda' -delete
+	cd build/test && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
+	gcovr --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/test \
 	  --gcov-ignore-parse-errors=negative_hits.warn --exclude-unreachable-branches \
-	  --print-summary --fail-under-line $(COVERAGE_MIN) --txt build/coverage/coverage.txt
-	@tail -n 3 build/coverage/coverage.txt
+	  --print-summary --fail-under-line $(COVERAGE_MIN) --txt build/test/coverage.txt
 
 sanitize: setup-test
 	cmake -S . -B build/asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_SANITIZE=ON -DLLAMACHAT_BUILD_BENCH=OFF
 	cmake --build build/asan -j $(JOBS)
-	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 300
+	cd build/asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
 
 clean:
 	rm -rf build

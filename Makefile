@@ -32,14 +32,17 @@ test: setup-test
 	cmake --build build/test -j $(JOBS)
 	find build/test -name '*.gcda' -delete
 	cd build/test && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
-	gcovr --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/test \
-	  --gcov-ignore-parse-errors=negative_hits.warn --exclude-unreachable-branches \
-	  --print-summary --fail-under-line $(COVERAGE_MIN) --txt build/test/coverage.txt
+	/usr/bin/python3 tools/gcovr_compat.py --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/test \
+	  --gcov-ignore-parse-errors --exclude-unreachable-branches \
+	  --print-summary --fail-under-line $(COVERAGE_MIN)
 
 sanitize: setup-test
 	cmake -S . -B build/asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_SANITIZE=ON -DLLAMACHAT_BUILD_BENCH=OFF
 	cmake --build build/asan -j $(JOBS)
 	cd build/asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
+
+bench:
+	bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf build

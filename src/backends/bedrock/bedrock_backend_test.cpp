@@ -379,18 +379,15 @@ void emit_when(net::io_context& ctx, std::shared_ptr<chat::CancelSignal> cancel,
       net::detached);
 }
 
-// KNOWN BUG (bedrock_backend.cpp, BedrockBackend::attempt): the CancelSignal hook that closes the upstream
-// response is installed only after `client.open()` returned, i.e. after Bedrock sent the response head.
-// For InvokeModel/Converse that head comes only once the whole reply is generated, so a client that
-// disconnects while waiting is not noticed: the upstream call runs on until it completes or the request
-// deadline (110 s by default) passes, and the outcome is deadline_exceeded instead of cancelled.
-// Expected: the request ends promptly with ErrorKind::cancelled.
+// A client that leaves while Bedrock is still generating (InvokeModel/Converse send their response head
+// only at the end) aborts the upstream call at once. Regression: the cancel hook was installed only after
+// the response head arrived, so the call ran on until the request deadline.
 TEST_F(BedrockBackendTest, CancelWhileWaitingForTheResponseHead) {
   test::TestHttpServer server([&](test::TestExchange& ex) -> net::awaitable<void> {
     seen.add(ex.request());
     co_await ex.stall();
   });
-  request_timeout = 3s;  // bounds the test while the bug exists
+  request_timeout = 3s;  // bounds the test should cancellation ever stop working
   auto backend = make_backend(server.url());
   auto r = request();
   emit_when(ctx, r.cancel, [this] { return seen.size() > 0; });

@@ -487,10 +487,8 @@ TEST(Server, BadContentLengthIs400) {
   EXPECT_EQ(raw.rfind("HTTP/1.1 400 ", 0), 0u) << raw;
 }
 
-// KNOWN BUG (server.cpp, reject_unreadable): beast::tcp_stream closes the socket when its expiry fires,
-// so the 408 that reject_unreadable() then writes never reaches the client, which sees a bare close.
-// These two tests document the intended contract and fail until the timeout path stops using the
-// stream's own expiry (e.g. a separate timer that cancels the read, leaving the socket open).
+// A client too slow with its header or body gets a 408 before the close (regression: beast::tcp_stream
+// closes the socket when its own expiry fires, which once swallowed the 408).
 TEST(Server, SlowHeaderIs408) {
   ServerLimits limits;
   limits.header_timeout = 200ms;
@@ -556,10 +554,8 @@ TEST(Server, StopDrainsInFlightRequests) {
   EXPECT_TRUE(s.wait_returned()) << "run() must return once the in-flight request is done";
 }
 
-// KNOWN BUG (server.cpp, Connection::run): `keep_alive_` is cleared for a stopping server only before
-// the handler runs, so a response finished during the drain still says keep-alive although the server
-// closes the connection right after it (RFC 9112 §9.6: a server that is about to close should send
-// "Connection: close").
+// A response finished while the server drains says "Connection: close", since the server closes the
+// connection right after it (RFC 9112 §9.6). Regression: keep-alive was decided before the handler ran.
 TEST(Server, ResponseFinishedDuringDrainSaysConnectionClose) {
   std::promise<void> started;
   RunningServer s([&started](Exchange& ex) -> net::awaitable<void> {

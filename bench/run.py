@@ -560,7 +560,8 @@ def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, lo
     su, sc = agg([slow["upstream"]]), agg([slow["chat"]])
     L.append(f"Paced: every connection waits {args.pace_ms} ms between requests (about "
              f"{50 * 1000 // max(1, args.pace_ms):,} req/s offered, below saturation), so latency is service time. "
-             "Slow: the fake upstream holds every reply 1 s.\n")
+             "Slow: the fake upstream holds every reply 1 s (req/s there is at most 50 connections x 1 reply/s; "
+             "whether the last reply of a connection ends inside the run decides the rest).\n")
     L.append("| Upstream | Path | Req/s | p50 ms | p99 ms | Errors | p50 added ms | p99 added ms |")
     L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     L.append(f"| zero latency, paced | fake upstream straight | {fmt(pu['rps'], 0)} | {fmt(pu['p50'], 3)} | "

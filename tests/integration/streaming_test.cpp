@@ -1,6 +1,7 @@
 // Streaming end to end: emulator event streams -> llamachat -> Server-Sent Events over loopback.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -226,9 +227,14 @@ TEST(Streaming, ASlowReaderSlowsTheUpstreamAndMemoryStaysBounded) {
   const auto stalled = stats(emulator);
   EXPECT_EQ(stalled.at("streams_completed").as_int64(), 0)
       << "the upstream finished although the client read nothing: no backpressure";
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's quarantine keeps freed memory resident, so RSS says nothing about buffering here.
+  std::fprintf(stderr, "note: RSS bound not checked in a sanitizer build\n");
+#else
   EXPECT_LT(rss_kib(service.process->pid()), 64u * 1024u) << "llamachat buffered the stream in memory";
+#endif
   // Reading resumes and the whole reply arrives.
-  const std::string all = client.read_until("event: done", std::chrono::seconds(60));
+  const std::string all = client.read_until("event: done", std::chrono::seconds(240));
   EXPECT_NE(all.find("event: done"), std::string::npos);
 }
 

@@ -28,6 +28,10 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using net::use_awaitable;
 constexpr auto as_tuple_awaitable = net::as_tuple(use_awaitable);
+// First read of a request, and the read that watches for a disconnect: a typical request fits, and a
+// larger one is read on in further pieces. Every open connection holds a buffer of at least this size,
+// so it counts at ten thousand connections (4 KiB here cost 40 MB there).
+constexpr std::size_t kReadChunk = 1024;
 
 std::string json_quote(std::string_view text) {
   std::string out;
@@ -140,7 +144,7 @@ class Connection final : public Exchange {
       // Phase 1: wait for the first byte of the next request (keep-alive idle time).
       if (buffer_.size() == 0) {
         stream_.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), as_tuple_awaitable);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
         if (ec) break;  // EOF, reset, idle timeout, shutdown: nothing was received, close quietly
         buffer_.commit(n);
       }
@@ -277,7 +281,7 @@ class Connection final : public Exchange {
   // Reads while the handler works: data is the next pipelined request (kept in the buffer); EOF or an
   // error means the client went away.
   net::awaitable<void> watch() {
-    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(4096), as_tuple_awaitable);
+    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
     if (!ec) {
       buffer_.commit(n);
     } else if (ec != net::error::operation_aborted) {

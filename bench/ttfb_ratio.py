@@ -5,7 +5,7 @@ Usage: bench/ttfb_ratio.py BUILD_DIR [--requests N]
 Starts the emulator (signature checks off) and llamachat pointed at it, both on 127.0.0.1:0, then
 alternates N requests of each kind and prints the medians and their ratio (one run, same machine).
 """
-import argparse, json, os, re, socket, statistics, subprocess, sys, time
+import argparse, json, os, re, socket, statistics, subprocess, sys, threading, time
 
 
 def start(cmd, env=None):
@@ -15,6 +15,8 @@ def start(cmd, env=None):
         line = proc.stdout.readline()
         m = re.search(r"listening on [0-9.]+:(\d+)", line)
         if m:
+            # Keep draining the log so that the process never blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
             return proc, int(m.group(1))
     proc.kill()
     sys.exit("could not start: " + " ".join(cmd))
@@ -35,10 +37,11 @@ def first_byte_ms(port, head, body):
     while len(buf) <= header_end + 8:
         buf += s.recv(65536)
     elapsed = (time.perf_counter() - start) * 1000
-    while True:  # drain to the end so the measurement never overlaps the next request
+    while not buf.endswith(b"\r\n0\r\n\r\n"):  # drain to the last chunk so requests never overlap
         chunk = s.recv(65536)
-        if not chunk or chunk.endswith(b"0\r\n\r\n"):
+        if not chunk:
             break
+        buf = buf[-16:] + chunk
     s.close()
     return elapsed
 
@@ -53,7 +56,7 @@ def main():
     env = dict(os.environ, AWS_REGION="us-east-1", BEDROCK_MODEL_ID="us.meta.llama3-3-70b-instruct-v1:0",
                AWS_ENDPOINT_URL_BEDROCK_RUNTIME="http://127.0.0.1:%d" % emulator_port,
                AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-               AWS_EC2_METADATA_DISABLED="true", LLAMACHAT_LOG_LEVEL="warn")
+               AWS_EC2_METADATA_DISABLED="true")
     service, service_port = start([os.path.join(args.build_dir, "src/llamachat"), "--host", "127.0.0.1", "--port", "0"],
                                   env)
     try:

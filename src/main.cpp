@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   const app::AppConfig& config = *parsed.config;
-  util::set_log_level(config.log_level == "debug"  ? util::LogLevel::debug
-                      : config.log_level == "warn" ? util::LogLevel::warn
+  util::set_log_level(config.log_level == "debug"   ? util::LogLevel::debug
+                      : config.log_level == "warn"  ? util::LogLevel::warn
                       : config.log_level == "error" ? util::LogLevel::error
                                                     : util::LogLevel::info);
 

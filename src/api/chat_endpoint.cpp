@@ -116,7 +116,8 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   const http::Request& req = exchange.request();
   auto parsed = parse_chat_input(req[bhttp::field::content_type], req.body());
   if (auto* error = std::get_if<HttpError>(&parsed)) {
-    co_await exchange.respond(json_response(error->status, "{\"error\":" + http::json_quote(error->message) + "}", req.version()));
+    co_await exchange.respond(
+        json_response(error->status, "{\"error\":" + http::json_quote(error->message) + "}", req.version()));
     co_return;
   }
   auto& input = std::get<ChatInput>(parsed);
@@ -139,15 +140,18 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
       const HttpError http_error = chat_endpoint_error(*error);
       util::log_warn("request " + exchange.request_id() + " failed (" + std::string(error_kind_name(error->kind)) +
                      "): " + error->message);
-      auto res = json_response(http_error.status, "{\"error\":" + http::json_quote(http_error.message) + "}", req.version());
-      if (http_error.retry_after_seconds) res.set(bhttp::field::retry_after, std::to_string(*http_error.retry_after_seconds));
+      auto res =
+          json_response(http_error.status, "{\"error\":" + http::json_quote(http_error.message) + "}", req.version());
+      if (http_error.retry_after_seconds)
+        res.set(bhttp::field::retry_after, std::to_string(*http_error.retry_after_seconds));
       mark_backend(res, backend);
       co_await exchange.respond(std::move(res));
       co_return;
     }
     const std::string reply = trimmed(sink.text());
     if (reply.empty()) {
-      auto res = json_response(502, "{\"error\":\"Llama invocation failed: the model returned an empty reply\"}", req.version());
+      auto res = json_response(502, "{\"error\":\"Llama invocation failed: the model returned an empty reply\"}",
+                               req.version());
       mark_backend(res, backend);
       co_await exchange.respond(std::move(res));
       co_return;
@@ -174,8 +178,8 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   const chat::Outcome outcome = co_await backend.stream(std::move(request), sse);
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     if (error->kind != chat::ErrorKind::cancelled) {
-      util::log_warn("request " + exchange.request_id() + " stream failed (" + std::string(error_kind_name(error->kind)) +
-                     "): " + error->message);
+      util::log_warn("request " + exchange.request_id() + " stream failed (" +
+                     std::string(error_kind_name(error->kind)) + "): " + error->message);
       std::string frame = sse_error(chat_endpoint_error(*error).message);
       co_await sse.write(std::move(frame));
     }

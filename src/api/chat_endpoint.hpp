@@ -9,8 +9,8 @@
 namespace llamachat::api {
 
 struct ChatEndpointOptions {
-  std::chrono::milliseconds reply_deadline{110'000};     // whole reply, under App Runner's 120 s cap
-  std::chrono::milliseconds keep_alive_interval{15'000}; // SSE comment when nothing else was sent
+  std::chrono::milliseconds reply_deadline{110'000};      // whole reply, under App Runner's 120 s cap
+  std::chrono::milliseconds keep_alive_interval{15'000};  // SSE comment when nothing else was sent
 };
 
 boost::asio::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend,

@@ -19,7 +19,9 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string_view trim_view(std::string_view s) noexcept {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
@@ -45,7 +47,8 @@ bool accepts_event_stream(std::string_view accept) noexcept {
 
 std::variant<ChatInput, HttpError> parse_chat_input(std::string_view content_type, std::string_view body) {
   if (!is_json_content_type(content_type)) {
-    const std::string got = content_type.empty() ? "no Content-Type" : "Content-Type '" + std::string(content_type) + "'";
+    const std::string got =
+        content_type.empty() ? "no Content-Type" : "Content-Type '" + std::string(content_type) + "'";
     return bad_request("request body must be JSON with Content-Type: application/json (got " + got + "); " +
                        std::string(kExample));
   }

@@ -42,7 +42,8 @@ HttpError chat_endpoint_error(const chat::Error& error) {
   const Row& row = row_of(error.kind);
   HttpError out;
   out.status = row.chat_status;
-  out.message = (error.kind == K::configuration ? "Configuration error: " : "Llama invocation failed: ") + error.message;
+  out.message =
+      (error.kind == K::configuration ? "Configuration error: " : "Llama invocation failed: ") + error.message;
   out.retry_after_seconds = error.retry_after_seconds;
   return out;
 }

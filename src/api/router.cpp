@@ -69,7 +69,8 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
 
     if (path == "/chat") {
       if (method != bhttp::verb::post) {
-        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on /chat; use POST", req.version());
+        auto res = http::json_error_response(
+            405, "method " + std::string(req.method_string()) + " not allowed on /chat; use POST", req.version());
         res.set(bhttp::field::allow, "POST");
         co_await exchange.respond(std::move(res));
         co_return;
@@ -79,7 +80,8 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     }
     if (path == "/healthz") {
       if (!is_get) {
-        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on /healthz; use GET", req.version());
+        auto res = http::json_error_response(
+            405, "method " + std::string(req.method_string()) + " not allowed on /healthz; use GET", req.version());
         res.set(bhttp::field::allow, "GET, HEAD");
         co_await exchange.respond(std::move(res));
         co_return;
@@ -89,7 +91,9 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     }
     if (const ui::EmbeddedFile* asset = find_asset(path)) {
       if (!is_get) {
-        auto res = http::json_error_response(405, "method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use GET", req.version());
+        auto res = http::json_error_response(
+            405, "method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use GET",
+            req.version());
         res.set(bhttp::field::allow, "GET, HEAD");
         co_await exchange.respond(std::move(res));
         co_return;

@@ -15,7 +15,9 @@ std::string sse_event(std::string_view name, std::string_view data_json) {
   return out;
 }
 
-std::string sse_delta(std::string_view text) { return sse_event("delta", "{\"delta\":" + http::json_quote(text) + "}"); }
+std::string sse_delta(std::string_view text) {
+  return sse_event("delta", "{\"delta\":" + http::json_quote(text) + "}");
+}
 
 std::string usage_json(const std::optional<chat::Usage>& usage) {
   if (!usage) return "{}";
@@ -25,9 +27,9 @@ std::string usage_json(const std::optional<chat::Usage>& usage) {
 }
 
 std::string sse_done(std::string_view reply, const chat::Completion& completion) {
-  return sse_event("done", "{\"reply\":" + http::json_quote(reply) + ",\"stop_reason\":" +
-                               http::json_quote(completion.stop_reason) + ",\"usage\":" + usage_json(completion.usage) +
-                               "}");
+  return sse_event("done", "{\"reply\":" + http::json_quote(reply) +
+                               ",\"stop_reason\":" + http::json_quote(completion.stop_reason) +
+                               ",\"usage\":" + usage_json(completion.usage) + "}");
 }
 
 std::string sse_error(std::string_view message) {

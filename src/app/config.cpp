@@ -10,8 +10,8 @@ namespace llamachat::app {
 namespace {
 
 struct Flag {
-  std::string name;      // --port
-  std::string env;       // PORT (may be empty)
+  std::string name;  // --port
+  std::string env;   // PORT (may be empty)
   std::string help;
 };
 
@@ -22,17 +22,21 @@ const std::vector<Flag>& flags() {
       {"--threads", "LLAMACHAT_THREADS", "worker threads (default: number of CPUs)"},
       {"--backend", "LLAMACHAT_BACKEND", "bedrock | offline (default: bedrock when a region is set, else offline)"},
       {"--region", "AWS_REGION", "AWS Region of Bedrock (also AWS_DEFAULT_REGION, then the profile's region)"},
-      {"--model-id", "BEDROCK_MODEL_ID", "model ID or inference profile ID/ARN, e.g. us.meta.llama3-3-70b-instruct-v1:0"},
+      {"--model-id", "BEDROCK_MODEL_ID",
+       "model ID or inference profile ID/ARN, e.g. us.meta.llama3-3-70b-instruct-v1:0"},
       {"--endpoint", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "Bedrock Runtime endpoint override (also AWS_ENDPOINT_URL)"},
       {"--ca-bundle", "AWS_CA_BUNDLE", "PEM file of extra trusted CA certificates for HTTPS"},
       {"--bedrock-api", "LLAMACHAT_BEDROCK_API", "invoke | converse (default invoke: the native Llama body)"},
       {"--request-timeout-ms", "LLAMACHAT_REQUEST_TIMEOUT_MS", "whole upstream request deadline (default 110000)"},
       {"--connect-timeout-ms", "LLAMACHAT_CONNECT_TIMEOUT_MS", "upstream connect timeout (default 3000)"},
       {"--max-body-bytes", "LLAMACHAT_MAX_BODY_BYTES", "largest accepted request body (default 1048576)"},
-      {"--header-timeout-ms", "LLAMACHAT_HEADER_TIMEOUT_MS", "time a client has to send a request header (default 10000)"},
+      {"--header-timeout-ms", "LLAMACHAT_HEADER_TIMEOUT_MS",
+       "time a client has to send a request header (default 10000)"},
       {"--body-timeout-ms", "LLAMACHAT_BODY_TIMEOUT_MS", "time a client has to send a request body (default 30000)"},
-      {"--keep-alive-timeout-ms", "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS", "idle time before a keep-alive connection closes (default 60000)"},
-      {"--sse-keep-alive-ms", "LLAMACHAT_SSE_KEEP_ALIVE_MS", "keep-alive comment on a silent SSE stream after this long (default 15000)"},
+      {"--keep-alive-timeout-ms", "LLAMACHAT_KEEP_ALIVE_TIMEOUT_MS",
+       "idle time before a keep-alive connection closes (default 60000)"},
+      {"--sse-keep-alive-ms", "LLAMACHAT_SSE_KEEP_ALIVE_MS",
+       "keep-alive comment on a silent SSE stream after this long (default 15000)"},
       {"--offline-delay-ms", "LLAMACHAT_OFFLINE_DELAY_MS", "offline backend: pause between words (default 0)"},
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
       {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
@@ -136,7 +140,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
   }
   if (auto v = get("--max-body-bytes")) {
     std::uint64_t n = 0;
-    if (!parse_uint(*v, 1ull << 30, n) || n == 0) return fail("invalid max body size '" + *v + "': expected 1-1073741824");
+    if (!parse_uint(*v, 1ull << 30, n) || n == 0)
+      return fail("invalid max body size '" + *v + "': expected 1-1073741824");
     config.server.limits.max_body_bytes = n;
   }
   auto millis = [&](const std::string& flag, std::chrono::milliseconds& out) -> bool {
@@ -154,7 +159,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
   for (auto [flag, field] : {std::pair{"--header-timeout-ms", &config.server.limits.header_timeout},
                              std::pair{"--body-timeout-ms", &config.server.limits.body_timeout},
                              std::pair{"--keep-alive-timeout-ms", &config.server.limits.keep_alive_timeout}}) {
-    if (!millis(flag, *field) || field->count() == 0) return fail(std::string("invalid ") + flag + ": expected milliseconds > 0");
+    if (!millis(flag, *field) || field->count() == 0)
+      return fail(std::string("invalid ") + flag + ": expected milliseconds > 0");
   }
   if (!millis("--sse-keep-alive-ms", config.sse_keep_alive) || config.sse_keep_alive.count() == 0)
     return fail("invalid --sse-keep-alive-ms / LLAMACHAT_SSE_KEEP_ALIVE_MS: expected milliseconds > 0");
@@ -177,7 +183,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
     config.log_level = *v;
   }
   if (auto v = get("--bedrock-api")) {
-    if (*v != "invoke" && *v != "converse") return fail("invalid LLAMACHAT_BEDROCK_API '" + *v + "': expected invoke or converse");
+    if (*v != "invoke" && *v != "converse")
+      return fail("invalid LLAMACHAT_BEDROCK_API '" + *v + "': expected invoke or converse");
     config.bedrock_api = *v;
   }
 

@@ -15,28 +15,28 @@ namespace llamachat::app {
 enum class BackendKind { offline, bedrock };
 
 struct AppConfig {
-  http::ServerOptions server;              // host, port, threads, limits
+  http::ServerOptions server;  // host, port, threads, limits
   BackendKind backend = BackendKind::offline;
-  std::string backend_reason;              // why this backend was chosen (for the start-up log)
+  std::string backend_reason;  // why this backend was chosen (for the start-up log)
   std::optional<std::string> region;
   std::optional<std::string> model_id;
   std::optional<std::string> endpoint_override;  // AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL
-  std::string ca_bundle;                   // AWS_CA_BUNDLE
-  std::string bedrock_api = "invoke";      // invoke | converse
+  std::string ca_bundle;                         // AWS_CA_BUNDLE
+  std::string bedrock_api = "invoke";            // invoke | converse
   std::chrono::milliseconds request_timeout{110'000};
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds offline_delay{0};
   std::chrono::milliseconds sse_keep_alive{15'000};
-  int max_attempts = 3;                    // AWS_MAX_ATTEMPTS
-  std::string retry_mode = "standard";     // AWS_RETRY_MODE
+  int max_attempts = 3;                 // AWS_MAX_ATTEMPTS
+  std::string retry_mode = "standard";  // AWS_RETRY_MODE
   std::string log_level = "info";
-  std::vector<std::string> warnings;       // problems worth a start-up warning
+  std::vector<std::string> warnings;  // problems worth a start-up warning
 };
 
 struct ParseOutcome {
-  std::optional<AppConfig> config;   // set unless help/version/error
-  std::string message;               // help text, version, or the error
-  int exit_code = 0;                 // for help/version/error
+  std::optional<AppConfig> config;  // set unless help/version/error
+  std::string message;              // help text, version, or the error
+  int exit_code = 0;                // for help/version/error
 };
 
 ParseOutcome parse_config(const std::vector<std::string>& args, const aws::credentials::Environment& env);

@@ -35,7 +35,8 @@ Wiring misconfigured(std::string problem) {
 Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env) {
   if (config.backend == BackendKind::offline) {
     Wiring w;
-    w.backend = std::make_shared<backends::offline::OfflineBackend>(backends::offline::OfflineOptions{config.offline_delay});
+    w.backend =
+        std::make_shared<backends::offline::OfflineBackend>(backends::offline::OfflineOptions{config.offline_delay});
     w.shutdown = [] {};
     w.warnings = {
         "**************************************************************************",
@@ -48,9 +49,11 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
     return w;
   }
   if (!config.region || config.region->empty())
-    return misconfigured("Missing AWS_REGION environment variable (or AWS_DEFAULT_REGION, or a region in the AWS profile).");
+    return misconfigured(
+        "Missing AWS_REGION environment variable (or AWS_DEFAULT_REGION, or a region in the AWS profile).");
   if (!config.model_id || config.model_id->empty())
-    return misconfigured("Missing BEDROCK_MODEL_ID environment variable (for example us.meta.llama3-3-70b-instruct-v1:0).");
+    return misconfigured(
+        "Missing BEDROCK_MODEL_ID environment variable (for example us.meta.llama3-3-70b-instruct-v1:0).");
 
   backends::bedrock::BedrockConfig bedrock;
   bedrock.region = *config.region;
@@ -70,8 +73,8 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
   }
   bedrock.client.connect_timeout = config.connect_timeout;
   bedrock.client.ca_bundle_path = config.ca_bundle;
-  bedrock.client = http::proxy_options_from_environment(
-      [&env](const std::string& name) { return env(name); }, bedrock.client);
+  bedrock.client =
+      http::proxy_options_from_environment([&env](const std::string& name) { return env(name); }, bedrock.client);
 
   aws::credentials::ChainOptions chain_options;
   chain_options.http.ca_bundle_path = config.ca_bundle;
@@ -91,7 +94,8 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
                          " (a cross-Region inference profile) or AWS_REGION=us-east-2.");
   }
   for (const auto& warning : config.warnings) w.warnings.push_back(warning);
-  auto backend = std::make_shared<backends::bedrock::BedrockBackend>(std::move(bedrock), credentials, util::system_clock());
+  auto backend =
+      std::make_shared<backends::bedrock::BedrockBackend>(std::move(bedrock), credentials, util::system_clock());
   w.backend = backend;
   w.shutdown = [backend] { backend->shutdown(); };
   w.startup_probe = [credentials] {

@@ -27,8 +27,8 @@ class EventSink {
 using Outcome = std::variant<Completion, Error>;
 
 struct BackendInfo {
-  std::string name;        // "offline", "bedrock"
-  std::string model;       // model id or "offline"
+  std::string name;   // "offline", "bedrock"
+  std::string model;  // model id or "offline"
   bool offline = false;
 };
 

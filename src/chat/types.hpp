@@ -20,16 +20,16 @@ struct Message {
 
 // Sampling parameters; unset fields take the backend's defaults (the original design's values).
 struct GenerationParams {
-  std::optional<int> max_tokens;       // Llama max_gen_len / Converse maxTokens
-  std::optional<double> temperature;   // 0..1
-  std::optional<double> top_p;         // 0..1
+  std::optional<int> max_tokens;      // Llama max_gen_len / Converse maxTokens
+  std::optional<double> temperature;  // 0..1
+  std::optional<double> top_p;        // 0..1
 };
 
 struct ChatRequest {
-  std::optional<std::string> system;   // system prompt; the API layer fills the default
-  std::vector<Message> messages;       // user/assistant turns, oldest first, last one from the user
+  std::optional<std::string> system;  // system prompt; the API layer fills the default
+  std::vector<Message> messages;      // user/assistant turns, oldest first, last one from the user
   GenerationParams params;
-  std::string request_id;              // for logs and upstream tracing
+  std::string request_id;  // for logs and upstream tracing
   // Absolute time by which the whole reply must be complete (platform cap, e.g. App Runner 120 s).
   std::optional<std::chrono::steady_clock::time_point> deadline;
   // The client asked for a streamed reply; backends may then use their streaming upstream API.
@@ -45,7 +45,7 @@ struct Usage {
 
 // How a successful reply ended.
 struct Completion {
-  std::string stop_reason;             // "stop", "length", "end_turn", "max_tokens", "deadline", ...
+  std::string stop_reason;  // "stop", "length", "end_turn", "max_tokens", "deadline", ...
   std::optional<Usage> usage;
 };
 

@@ -29,8 +29,8 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 std::string format_amz_date(std::chrono::system_clock::time_point t) {
   const std::tm tm = to_utc(t);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -57,7 +57,8 @@ bool parse_iso8601(std::string_view s, std::chrono::system_clock::time_point& ou
   if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "+0000") return false;
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return false;
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, month{static_cast<unsigned>(mon)}, std::chrono::day{static_cast<unsigned>(day)}};
+  const year_month_day ymd{std::chrono::year{year}, month{static_cast<unsigned>(mon)},
+                           std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok()) return false;
   out = sys_days{ymd} + hours{hour} + minutes{min} + seconds{sec};
   return true;

@@ -52,7 +52,8 @@ TEST_F(BedrockService, RepliesThroughInvokeModelWithAVerifiedSignature) {
   const std::string body(last.at("body").as_string());
   const auto sent = boost::json::parse(body);
   const std::string prompt(sent.at("prompt").as_string());
-  EXPECT_EQ(prompt.rfind("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nRespond ONLY", 0), 0u) << prompt;
+  EXPECT_EQ(prompt.rfind("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nRespond ONLY", 0), 0u)
+      << prompt;
   EXPECT_NE(prompt.find("<|start_header_id|>user<|end_header_id|>\n\nHello Bedrock<|eot_id|>"), std::string::npos);
   EXPECT_TRUE(prompt.ends_with("<|start_header_id|>assistant<|end_header_id|>\n\n"));
   EXPECT_EQ(sent.at("max_gen_len").as_int64(), 512);
@@ -110,20 +111,19 @@ TEST_P(Faults, BecomeTheDocumentedError) {
 
 INSTANTIATE_TEST_SUITE_P(
     Contract, Faults,
-    ::testing::Values(
-        FaultCase{"Throttling", "throttle", 502, "Llama invocation failed: ThrottlingException"},
-        FaultCase{"Internal500", "500", 502, "InternalServerException"},
-        FaultCase{"Unavailable503", "503", 502, "ServiceUnavailableException"},
-        FaultCase{"NonJsonBody", "nonjson", 502, "Failed to parse Bedrock response body"},
-        FaultCase{"EmptyText", "empty", 502, "No valid text found in Bedrock response"},
-        FaultCase{"AccessDenied", "access_denied", 502, "bedrock:InvokeModel"},
-        FaultCase{"OnDemand", "on_demand", 502, "needs an inference profile"},
-        FaultCase{"NotFound", "not_found", 502, "ResourceNotFoundException"},
-        FaultCase{"ModelTimeout", "model_timeout", 502, "ModelTimeoutException"},
-        FaultCase{"ModelError", "model_error", 502, "ModelErrorException"},
-        FaultCase{"Quota", "quota", 502, "ServiceQuotaExceededException"},
-        FaultCase{"Validation", "validation", 502, "ValidationException"},
-        FaultCase{"ConnectionDrop", "drop", 502, "cannot reach Bedrock endpoint http://127.0.0.1"}),
+    ::testing::Values(FaultCase{"Throttling", "throttle", 502, "Llama invocation failed: ThrottlingException"},
+                      FaultCase{"Internal500", "500", 502, "InternalServerException"},
+                      FaultCase{"Unavailable503", "503", 502, "ServiceUnavailableException"},
+                      FaultCase{"NonJsonBody", "nonjson", 502, "Failed to parse Bedrock response body"},
+                      FaultCase{"EmptyText", "empty", 502, "No valid text found in Bedrock response"},
+                      FaultCase{"AccessDenied", "access_denied", 502, "bedrock:InvokeModel"},
+                      FaultCase{"OnDemand", "on_demand", 502, "needs an inference profile"},
+                      FaultCase{"NotFound", "not_found", 502, "ResourceNotFoundException"},
+                      FaultCase{"ModelTimeout", "model_timeout", 502, "ModelTimeoutException"},
+                      FaultCase{"ModelError", "model_error", 502, "ModelErrorException"},
+                      FaultCase{"Quota", "quota", 502, "ServiceQuotaExceededException"},
+                      FaultCase{"Validation", "validation", 502, "ValidationException"},
+                      FaultCase{"ConnectionDrop", "drop", 502, "cannot reach Bedrock endpoint http://127.0.0.1"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(BedrockService, ThrottlingIsRetriedThreeTimesAndCarriesRetryAfter) {
@@ -139,7 +139,8 @@ TEST_F(BedrockService, ThrottlingIsRetriedThreeTimesAndCarriesRetryAfter) {
 }
 
 TEST_F(BedrockService, TransientFailureThenSuccessIsRetriedTransparently) {
-  http_request(emulator_->port, "POST", "/_emulator/script", R"({"next":["503"]})", {{"Content-Type", "application/json"}});
+  http_request(emulator_->port, "POST", "/_emulator/script", R"({"next":["503"]})",
+               {{"Content-Type", "application/json"}});
   const auto r = chat("second time lucky");
   EXPECT_EQ(r.status, 200u) << r.body;
 }
@@ -205,7 +206,9 @@ TEST(BedrockEndpoint, InferenceProfileArnIsEncodedAndSigned) {
   const auto requests = http_request(emulator.port, "GET", "/_emulator/requests").json();
   const auto& list = requests.is_array() ? requests.as_array() : requests.at("requests").as_array();
   EXPECT_EQ(std::string(list.back().at("target").as_string()),
-            "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-3-70b-instruct-v1%3A0/invoke");
+            "/model/"
+            "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-3-70b-instruct-v1%3A0/"
+            "invoke");
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ struct Service {
 struct Emulator {
   explicit Emulator(std::vector<std::string> args = {});
   // Environment for a llamachat that talks to this emulator with the test credentials.
-  std::map<std::string, std::string> bedrock_environment(const std::string& model_id = "us.meta.llama3-3-70b-instruct-v1:0") const;
+  std::map<std::string, std::string> bedrock_environment(
+      const std::string& model_id = "us.meta.llama3-3-70b-instruct-v1:0") const;
   std::unique_ptr<ChildProcess> process;
   std::uint16_t port = 0;
 };

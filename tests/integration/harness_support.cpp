@@ -62,8 +62,8 @@ std::string HttpResult::header(const std::string& name) const {
 
 boost::json::value HttpResult::json() const { return boost::json::parse(body); }
 
-HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                        const std::map<std::string, std::string>& headers) {
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                        const std::string& body, const std::map<std::string, std::string>& headers) {
   net::io_context ctx;
   net::ip::tcp::socket socket(ctx);
   socket.connect({net::ip::make_address("127.0.0.1"), port});
@@ -120,9 +120,12 @@ std::vector<SseEvent> parse_sse(const std::string& body) {
       std::size_t line_end = frame.find('\n', line_start);
       if (line_end == std::string::npos) line_end = frame.size();
       const std::string line = frame.substr(line_start, line_end - line_start);
-      if (line.rfind("event: ", 0) == 0) event.name = line.substr(7);
-      else if (line.rfind("data: ", 0) == 0) event.data = line.substr(6);
-      else if (line.rfind(":", 0) == 0) event.comment = true;
+      if (line.rfind("event: ", 0) == 0)
+        event.name = line.substr(7);
+      else if (line.rfind("data: ", 0) == 0)
+        event.data = line.substr(6);
+      else if (line.rfind(":", 0) == 0)
+        event.comment = true;
       line_start = line_end + 1;
     }
     events.push_back(event);

@@ -82,7 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadBody{"FormEncoded", "application/x-www-form-urlencoded", "message=Hello", "Content-Type"},
                       BadBody{"NoContentType", "", "{\"message\":\"Hello\"}", "no Content-Type"},
                       BadBody{"InvalidUtf8", "application/json", "{\"message\":\"\xff\xfe\"}", "not valid JSON"},
-                      BadBody{"StreamNotBool", "application/json", "{\"message\":\"hi\",\"stream\":\"yes\"}", "\"stream\""}),
+                      BadBody{"StreamNotBool", "application/json", "{\"message\":\"hi\",\"stream\":\"yes\"}",
+                              "\"stream\""}),
     [](const auto& info) { return std::string(info.param.name); });
 
 std::string message_body_of_size(std::size_t total) {
@@ -103,7 +104,8 @@ TEST_F(OfflineService, BodyOverOneMebibyteIs413) {
 }
 
 TEST_F(OfflineService, ChunkedBodyOverLimitIs413) {
-  std::string raw = "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string raw =
+      "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::string chunk(512 * 1024, 'a');
   for (int i = 0; i < 3; ++i) {
     char size[32];
@@ -164,8 +166,12 @@ TEST_F(OfflineService, HealthzAnswersWithoutTheBackend) {
 }
 
 TEST_F(OfflineService, KeepAliveAndPipelinedRequestsAnswerInOrder) {
-  const std::string one = "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"message\":\"one\"}";
-  const std::string two = "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"message\":\"two\"}";
+  const std::string one =
+      "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "17\r\n\r\n{\"message\":\"one\"}";
+  const std::string two =
+      "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "17\r\n\r\n{\"message\":\"two\"}";
   const std::string three = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   const std::string out = raw_exchange(port(), one + two + three);
   const auto a = out.find("You said: \\\"one\\\"");
@@ -225,7 +231,8 @@ TEST(SlowClients, StalledHeaderIsCutAtTheHeaderTimeout) {
 TEST(SlowClients, StalledBodyIsCutAtTheBodyTimeout) {
   Service service(base_environment(), {"--body-timeout-ms", "300"});
   const std::string out = raw_exchange(
-      service.port, "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mes",
+      service.port,
+      "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mes",
       std::chrono::seconds(5));
   EXPECT_EQ(out.rfind("HTTP/1.1 408", 0), 0u) << out;
   EXPECT_NE(out.find("timed out reading the request body"), std::string::npos);
@@ -271,7 +278,7 @@ TEST(Startup, HelpListsEveryVariable) {
 
 TEST(Startup, BadPortIsRejectedClearly) {
   ChildProcess bad(LLAMACHAT_BINARY, {"--port", "70000"}, base_environment());
-  EXPECT_EQ(bad.stop(0, std::chrono::seconds(5)) , 2);
+  EXPECT_EQ(bad.stop(0, std::chrono::seconds(5)), 2);
   EXPECT_NE(bad.output().find("invalid port '70000'"), std::string::npos) << bad.output();
 }
 

@@ -38,7 +38,9 @@ Parsed parse(const std::string& body) {
   return p;
 }
 
-boost::json::value stats(const Emulator& emulator) { return http_request(emulator.port, "GET", "/_emulator/stats").json(); }
+boost::json::value stats(const Emulator& emulator) {
+  return http_request(emulator.port, "GET", "/_emulator/stats").json();
+}
 
 std::string last_target(const Emulator& emulator) {
   const auto requests = http_request(emulator.port, "GET", "/_emulator/requests").json();
@@ -99,7 +101,8 @@ TEST(Streaming, ClientDisconnectClosesTheUpstreamStreamAtOnce) {
   const auto before = stats(emulator);
   EXPECT_EQ(before.at("streams_cancelled").as_int64(), 0);
   const std::int64_t closed_at =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
   client.close();
   // Wait (bounded) for the emulator to notice; then compare its own timestamp with ours.
   boost::json::value after;
@@ -110,7 +113,8 @@ TEST(Streaming, ClientDisconnectClosesTheUpstreamStreamAtOnce) {
   }
   ASSERT_EQ(after.at("streams_cancelled").as_int64(), 1) << boost::json::serialize(after);
   const std::int64_t noticed_at = after.at("last_stream_closed_at_ms").as_int64();
-  EXPECT_LT(noticed_at - closed_at, 100) << "upstream closed " << (noticed_at - closed_at) << " ms after the client left";
+  EXPECT_LT(noticed_at - closed_at, 100) << "upstream closed " << (noticed_at - closed_at)
+                                         << " ms after the client left";
 }
 
 TEST(Streaming, InStreamExceptionBecomesOneFinalErrorEvent) {

@@ -5,8 +5,8 @@
 
 #include "harness.hpp"
 #include "http/client/client.hpp"
-#include "support/run_async.hpp"
 #include "support/connect_proxy.hpp"
+#include "support/run_async.hpp"
 #include "support/test_tls.hpp"
 
 namespace llamachat::test {

@@ -10,8 +10,7 @@ namespace llamachat::test {
 
 std::optional<std::filesystem::path> shared_dir() {
   for (const char* var : {"LLAMACHAT_SHARED_DIR", "LLAMACHAT_SHARED_DIR_DEFAULT"}) {
-    if (const char* v = std::getenv(var); v && *v && std::filesystem::is_directory(v))
-      return std::filesystem::path(v);
+    if (const char* v = std::getenv(var); v && *v && std::filesystem::is_directory(v)) return std::filesystem::path(v);
   }
   return std::nullopt;
 }
@@ -32,8 +31,6 @@ std::string read_file(const std::filesystem::path& path) {
   return out.str();
 }
 
-void announce_skip(const std::string& why) {
-  std::fprintf(stderr, "\n*** SKIPPED: %s ***\n\n", why.c_str());
-}
+void announce_skip(const std::string& why) { std::fprintf(stderr, "\n*** SKIPPED: %s ***\n\n", why.c_str()); }
 
 }  // namespace llamachat::test

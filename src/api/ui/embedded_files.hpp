@@ -6,7 +6,7 @@
 namespace llamachat::api::ui {
 
 struct EmbeddedFile {
-  std::string_view path;     // "/index.html"
+  std::string_view path;  // "/index.html"
   std::string_view content;
 };
 

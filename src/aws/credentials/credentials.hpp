@@ -11,7 +11,7 @@ struct Credentials {
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;
-  std::string provider;       // which provider supplied them ("environment", "profile:dev", "container", ...)
+  std::string provider;  // which provider supplied them ("environment", "profile:dev", "container", ...)
 };
 
 }  // namespace llamachat::aws

@@ -139,11 +139,13 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
   std::string base = config_.endpoint.path;
   while (!base.empty() && base.back() == '/') base.pop_back();
   upstream.target = base + operation_path(config_.model_id, operation);
-  upstream.body = config_.api == Api::invoke ? invoke_body(request, config_.defaults)
-                                             : converse_body(request, config_.defaults);
+  upstream.body =
+      config_.api == Api::invoke ? invoke_body(request, config_.defaults) : converse_body(request, config_.defaults);
   upstream.headers = {{"host", config_.endpoint.host_header()}, {"content-type", "application/json"}};
-  if (operation == Operation::invoke_stream) upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
-  else if (!streaming) upstream.headers.emplace_back("accept", "application/json");
+  if (operation == Operation::invoke_stream)
+    upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
+  else if (!streaming)
+    upstream.headers.emplace_back("accept", "application/json");
 
   aws::sigv4::Request to_sign;
   to_sign.method = upstream.method;
@@ -171,7 +173,7 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
     if (request.cancel && request.cancel->emitted())
       co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
-                                                          : aws::retry::FailureKind::connection;
+                                                         : aws::retry::FailureKind::connection;
     if (e.kind() == http::ClientErrorKind::tls || e.kind() == http::ClientErrorKind::protocol)
       failure = aws::retry::FailureKind::non_retryable;
     co_return client_error_to_chat(e, config_.endpoint);
@@ -272,7 +274,7 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
     if (request.cancel && request.cancel->emitted())
       co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
-                                                          : aws::retry::FailureKind::connection;
+                                                         : aws::retry::FailureKind::connection;
     if (e.kind() == http::ClientErrorKind::timeout && reply_started) {
       // The platform deadline: end cleanly with what was sent instead of being cut mid-event.
       co_return chat::Completion{"time_limit", std::nullopt};

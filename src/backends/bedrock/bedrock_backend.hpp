@@ -19,11 +19,11 @@ namespace llamachat::backends::bedrock {
 struct BedrockConfig {
   std::string region;
   std::string model_id;
-  http::Url endpoint;                 // https://bedrock-runtime.<region>.amazonaws.com or an override
+  http::Url endpoint;  // https://bedrock-runtime.<region>.amazonaws.com or an override
   Api api = Api::invoke;
   Defaults defaults;
   std::chrono::milliseconds request_timeout{110'000};  // whole request, under App Runner's 120 s cap
-  http::ClientOptions client;         // connect timeout, CA bundle, proxy
+  http::ClientOptions client;                          // connect timeout, CA bundle, proxy
   aws::retry::RetryOptions retry;
 };
 

@@ -47,7 +47,8 @@ std::string error_code_of(std::string_view header, std::string_view body) {
   const json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return {};
   for (std::string_view key : {"__type", "code", "Code"}) {
-    if (const auto* t = v.as_object().if_contains(key); t && t->is_string()) return normalize_error_code(t->get_string());
+    if (const auto* t = v.as_object().if_contains(key); t && t->is_string())
+      return normalize_error_code(t->get_string());
   }
   return {};
 }
@@ -68,9 +69,12 @@ std::string inference_profile_for(std::string_view model_id, std::string_view re
       !starts_with(model_id, "mistral.") && !starts_with(model_id, "deepseek."))
     return {};
   std::string geo = "us";
-  if (starts_with(region, "eu-")) geo = "eu";
-  else if (starts_with(region, "ap-")) geo = "apac";
-  else if (starts_with(region, "us-gov-")) geo = "us-gov";
+  if (starts_with(region, "eu-"))
+    geo = "eu";
+  else if (starts_with(region, "ap-"))
+    geo = "apac";
+  else if (starts_with(region, "us-gov-"))
+    geo = "us-gov";
   return geo + "." + std::string(model_id);
 }
 
@@ -99,7 +103,8 @@ chat::Error error_from_code(std::string_view raw_code, std::string_view message,
   } else if (key == "validationException" && message.find("on-demand throughput") != std::string_view::npos) {
     e.kind = chat::ErrorKind::invalid_upstream_request;
     const std::string profile = inference_profile_for(c.model_id, c.region);
-    e.message = detail + " (model " + std::string(c.model_id) + " needs an inference profile in " + std::string(c.region) +
+    e.message = detail + " (model " + std::string(c.model_id) + " needs an inference profile in " +
+                std::string(c.region) +
                 (profile.empty() ? std::string("; set BEDROCK_MODEL_ID to an inference profile ID or ARN)")
                                  : "; set BEDROCK_MODEL_ID=" + profile + ")");
   } else if (key == "validationException") {
@@ -107,8 +112,8 @@ chat::Error error_from_code(std::string_view raw_code, std::string_view message,
     e.message = detail;
   } else if (key == "resourceNotFoundException") {
     e.kind = chat::ErrorKind::model_not_found;
-    e.message = detail + " (check BEDROCK_MODEL_ID '" + std::string(c.model_id) + "' and that it is offered in region " +
-                std::string(c.region) + ")";
+    e.message = detail + " (check BEDROCK_MODEL_ID '" + std::string(c.model_id) +
+                "' and that it is offered in region " + std::string(c.region) + ")";
   } else if (key == "throttlingException") {
     e.kind = chat::ErrorKind::throttled;
     e.retry_after_seconds = 2;
@@ -120,7 +125,8 @@ chat::Error error_from_code(std::string_view raw_code, std::string_view message,
   } else if (key == "serviceQuotaExceededException") {
     e.kind = chat::ErrorKind::throttled;
     e.retry_after_seconds = 60;
-    e.message = detail + " (a Bedrock service quota for this account was exceeded; retry later or request a quota increase)";
+    e.message =
+        detail + " (a Bedrock service quota for this account was exceeded; retry later or request a quota increase)";
   } else if (key == "modelTimeoutException") {
     e.kind = chat::ErrorKind::model_timeout;
     e.message = detail;
@@ -138,9 +144,10 @@ chat::Error error_from_code(std::string_view raw_code, std::string_view message,
              key == "expiredTokenException" || key == "missingAuthenticationTokenException" ||
              key == "incompleteSignatureException" || key == "invalidClientTokenId" || key == "signatureDoesNotMatch") {
     e.kind = chat::ErrorKind::credentials;
-    e.message = detail + " (Bedrock rejected the request signature or credentials" +
-                (c.credentials_provider.empty() ? std::string(")")
-                                                : " supplied by the " + std::string(c.credentials_provider) + " provider)");
+    e.message =
+        detail + " (Bedrock rejected the request signature or credentials" +
+        (c.credentials_provider.empty() ? std::string(")")
+                                        : " supplied by the " + std::string(c.credentials_provider) + " provider)");
   } else if (status == 503) {
     e.kind = chat::ErrorKind::upstream_unavailable;
     e.message = detail;

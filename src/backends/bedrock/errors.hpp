@@ -16,7 +16,8 @@ struct ErrorContext {
   std::string_view credentials_provider;  // name only, e.g. "environment"
 };
 
-// "ValidationException:http://internal..." -> "ValidationException"; "aws#ThrottlingException" -> "ThrottlingException".
+// "ValidationException:http://internal..." -> "ValidationException"; "aws#ThrottlingException" ->
+// "ThrottlingException".
 std::string normalize_error_code(std::string_view raw);
 // Error code from the x-amzn-ErrorType header, else the body's "__type"/"code"; empty if none.
 std::string error_code_of(std::string_view error_type_header, std::string_view body);
@@ -27,7 +28,8 @@ std::string error_message_of(std::string_view body);
 chat::Error error_from_response(unsigned status, std::string_view error_type_header, std::string_view body,
                                 const ErrorContext& context);
 // An in-stream exception (":exception-type" such as "throttlingException") after the 200.
-chat::Error error_from_code(std::string_view code, std::string_view message, unsigned status, const ErrorContext& context);
+chat::Error error_from_code(std::string_view code, std::string_view message, unsigned status,
+                            const ErrorContext& context);
 
 // The cross-Region inference profile id for a base model id in a Region ("us.meta..."), or empty.
 std::string inference_profile_for(std::string_view model_id, std::string_view region);

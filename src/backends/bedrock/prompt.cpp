@@ -32,7 +32,8 @@ std::string neutralize_special_tokens(std::string_view text) {
     if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '|') {
       const std::size_t close = text.find("|>", i + 2);
       // Only "<|word|>" shapes are tokens; a lone "<|" stays as it is.
-      if (close != std::string_view::npos && close - (i + 2) <= 64 && text.substr(i + 2, close - i - 2).find_first_of(" \n<>") == std::string_view::npos) {
+      if (close != std::string_view::npos && close - (i + 2) <= 64 &&
+          text.substr(i + 2, close - i - 2).find_first_of(" \n<>") == std::string_view::npos) {
         out += '<';
         out += kFullwidthBar;
         out += text.substr(i + 2, close - (i + 2));

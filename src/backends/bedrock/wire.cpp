@@ -14,7 +14,9 @@ bool is_unreserved(unsigned char c) {
 }
 
 std::string trim(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v'; };
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v';
+  };
   std::size_t b = 0, e = s.size();
   while (b < e && is_space(s[b])) ++b;
   while (e > b && is_space(s[e - 1])) --e;
@@ -146,7 +148,9 @@ std::variant<ParsedReply, chat::Error> parse_reply(std::string_view body) {
   std::optional<std::string> text = text_of(at_key(root, "generation"));
   if (!text) text = text_of(at_key(root, "completion"));
   if (!text) text = text_of(at_key(root, "text"));
-  if (!text) text = text_of(at_key(at_index(at_key(at_key(at_index(at_key(root, "choices"), 0), "message"), "content"), 0), "text"));
+  if (!text)
+    text = text_of(
+        at_key(at_index(at_key(at_key(at_index(at_key(root, "choices"), 0), "message"), "content"), 0), "text"));
   if (!text) text = text_of(at_key(at_index(at_key(at_index(at_key(root, "messages"), 0), "content"), 0), "text"));
   if (!text) text = text_of(at_key(at_index(at_key(at_key(at_key(root, "output"), "message"), "content"), 0), "text"));
   if (!text) {

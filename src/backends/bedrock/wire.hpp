@@ -24,7 +24,7 @@ std::string encode_model_id(std::string_view model_id);
 // "/model/<encoded id>/invoke" etc.
 std::string operation_path(std::string_view model_id, Operation operation);
 std::string_view operation_name(Operation operation);  // "InvokeModel", ...
-std::string_view iam_action(Operation operation);       // "bedrock:InvokeModel", ...
+std::string_view iam_action(Operation operation);      // "bedrock:InvokeModel", ...
 
 // {"prompt": <Llama 3 template>, "max_gen_len": .., "temperature": .., "top_p": ..}
 std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults);
@@ -32,8 +32,8 @@ std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaul
 std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults);
 
 struct ParsedReply {
-  std::string text;          // trimmed, non-empty
-  std::string stop_reason;   // may be empty
+  std::string text;         // trimmed, non-empty
+  std::string stop_reason;  // may be empty
   std::optional<chat::Usage> usage;
 };
 

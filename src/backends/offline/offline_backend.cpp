@@ -41,14 +41,16 @@ net::awaitable<chat::Outcome> OfflineBackend::stream(chat::ChatRequest request, 
       timer.expires_after(options_.delay_per_word);
       co_await timer.async_wait(net::as_tuple(net::use_awaitable));
     }
-    if (request.cancel && request.cancel->emitted()) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+    if (request.cancel && request.cancel->emitted())
+      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     const bool delivered = co_await sink.on_delta(std::string_view(reply).substr(start, end - start));
     if (!delivered) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     ++words;
     start = end;
   }
   std::uint64_t input_words = 0;
-  for (const auto& m : request.messages) input_words += 1 + static_cast<std::uint64_t>(std::count(m.content.begin(), m.content.end(), ' '));
+  for (const auto& m : request.messages)
+    input_words += 1 + static_cast<std::uint64_t>(std::count(m.content.begin(), m.content.end(), ' '));
   co_return chat::Completion{"stop", chat::Usage{input_words, words}};
 }
 

@@ -29,7 +29,7 @@ struct Url {
   std::string scheme;  // "http" or "https"
   std::string host;    // without brackets for IPv6
   std::uint16_t port = 0;
-  std::string path;    // path and query as written, "" when absent
+  std::string path;  // path and query as written, "" when absent
 
   bool tls() const noexcept { return scheme == "https"; }
   // "host" or "host:port" when the port is not the scheme's default; IPv6 hosts in brackets.
@@ -47,11 +47,11 @@ std::string_view find_header(const HeaderList& headers, std::string_view name) n
 
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{3000};
-  std::string ca_bundle_path;             // PEM file; empty = system trust store
-  std::optional<Url> proxy;               // CONNECT proxy for https:// origins (and http:// when set)
-  std::vector<std::string> no_proxy;      // host names / suffixes (".example.com") / "*" that bypass the proxy
+  std::string ca_bundle_path;         // PEM file; empty = system trust store
+  std::optional<Url> proxy;           // CONNECT proxy for https:// origins (and http:// when set)
+  std::vector<std::string> no_proxy;  // host names / suffixes (".example.com") / "*" that bypass the proxy
   std::size_t max_idle_per_origin = 32;
-  std::chrono::seconds idle_timeout{50};  // pooled connections older than this are not reused
+  std::chrono::seconds idle_timeout{50};          // pooled connections older than this are not reused
   std::size_t max_body_bytes = 32 * 1024 * 1024;  // for buffered send()
 };
 
@@ -76,10 +76,10 @@ class AbortSignal {
 };
 
 struct ClientRequest {
-  std::shared_ptr<AbortSignal> abort;     // optional
+  std::shared_ptr<AbortSignal> abort;  // optional
   std::string method = "GET";
-  std::string target = "/";               // path and query exactly as sent on the wire
-  HeaderList headers;                     // Host is added when absent
+  std::string target = "/";  // path and query exactly as sent on the wire
+  HeaderList headers;        // Host is added when absent
   std::string body;
 };
 
@@ -91,13 +91,13 @@ struct ClientResponse {
 };
 
 enum class ClientErrorKind {
-  resolve,     // DNS failure
-  connect,     // TCP connect refused / unreachable / connect timeout
-  tls,         // handshake failure, untrusted certificate, host-name mismatch
-  proxy,       // proxy refused the CONNECT or is unreachable
-  timeout,     // the deadline passed
-  closed,      // the peer closed or reset the connection, or the stream was closed locally
-  protocol,    // not HTTP, header too large, body too large
+  resolve,   // DNS failure
+  connect,   // TCP connect refused / unreachable / connect timeout
+  tls,       // handshake failure, untrusted certificate, host-name mismatch
+  proxy,     // proxy refused the CONNECT or is unreachable
+  timeout,   // the deadline passed
+  closed,    // the peer closed or reset the connection, or the stream was closed locally
+  protocol,  // not HTTP, header too large, body too large
 };
 
 class ClientError : public std::runtime_error {

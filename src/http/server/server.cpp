@@ -1,5 +1,6 @@
 #include "http/server/server.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -198,7 +198,8 @@ class Connection final : public Exchange {
       }
       if (failed) {
         if (!responded_ && !streaming_) {
-          co_await respond(json_error_response(500, "internal error (request id " + request_id_ + ")", request_.version()));
+          co_await respond(
+              json_error_response(500, "internal error (request id " + request_id_ + ")", request_.version()));
         } else {
           keep_alive_ = false;  // a half-written response cannot be completed
         }
@@ -338,7 +339,8 @@ class Connection final : public Exchange {
     keep_alive_ = false;
     const auto& limits = server_.options.limits;
     if (ec == bhttp::error::body_limit) {
-      co_await send_plain(json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
+      co_await send_plain(
+          json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
     } else if (ec == bhttp::error::header_limit) {
       co_await send_plain(
           json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));
@@ -441,7 +443,8 @@ void Server::Impl::begin_shutdown() {
           co_await timer.async_wait(as_tuple_awaitable);
         }
         if (connections.load() > 0)
-          util::log_warn("shutdown grace period over; closing " + std::to_string(connections.load()) + " connection(s)");
+          util::log_warn("shutdown grace period over; closing " + std::to_string(connections.load()) +
+                         " connection(s)");
         for (auto& worker : workers) {
           worker->guard.reset();
           worker->ctx.stop();

@@ -23,13 +23,13 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // Every limit and timeout of the server, in one place; config fills it from flags/environment.
 struct ServerLimits {
   std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;  // a body of exactly this size is accepted
-  std::chrono::milliseconds header_timeout{10'000};    // first byte to end of header
-  std::chrono::milliseconds body_timeout{30'000};      // end of header to end of body
-  std::chrono::milliseconds keep_alive_timeout{60'000}; // idle between requests on one connection
-  std::chrono::milliseconds write_timeout{30'000};     // one write to a slow reader
-  std::chrono::milliseconds shutdown_grace{10'000};    // in-flight requests get this long on SIGTERM
-  std::size_t max_connections = 20'000;                // beyond this, new connections are closed at once
+  std::size_t max_body_bytes = 1024 * 1024;              // a body of exactly this size is accepted
+  std::chrono::milliseconds header_timeout{10'000};      // first byte to end of header
+  std::chrono::milliseconds body_timeout{30'000};        // end of header to end of body
+  std::chrono::milliseconds keep_alive_timeout{60'000};  // idle between requests on one connection
+  std::chrono::milliseconds write_timeout{30'000};       // one write to a slow reader
+  std::chrono::milliseconds shutdown_grace{10'000};      // in-flight requests get this long on SIGTERM
+  std::size_t max_connections = 20'000;                  // beyond this, new connections are closed at once
 };
 
 struct ServerOptions {

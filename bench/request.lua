@@ -3,8 +3,9 @@
 --   BENCH_METHOD     GET or POST (default GET)
 --   BENCH_PATH       request target (default /)
 --   BENCH_BODY       request body; sent with Content-Type: application/json when set
---   BENCH_PACE_MS    when > 0, every connection waits this long between requests (an offered load below
---                    saturation, so that latency is service time rather than queueing)
+--   BENCH_PACE_MS    when > 0, every connection waits on average this long between requests (uniformly
+--                    0 to 2x, so that connections do not move in lockstep and arrive as one burst): an
+--                    offered load below saturation, where latency is service time rather than queueing
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 wrk.path = os.getenv("BENCH_PATH") or "/"
 local body = os.getenv("BENCH_BODY")
@@ -15,8 +16,10 @@ end
 
 local pace = tonumber(os.getenv("BENCH_PACE_MS") or "0") or 0
 if pace > 0 then
+  -- Each wrk thread has its own Lua state; seed each differently.
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000) + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) or 0) % 100000)
   function delay()
-    return pace
+    return math.random(0, 2 * pace)
   end
 end
 

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -341,7 +342,6 @@ def concurrency(chat1, args):
     log(f"concurrency: {n} connections against the 1 s upstream for {args.concurrent_duration} s")
     chat1.reset_peak_rss()
     cpu0 = chat1.cpu_seconds()
-    import threading
     peak_fds = [0]
     stop = threading.Event()
 
@@ -558,8 +558,9 @@ def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, lo
     L.append("## Latency added over the upstream (50 connections)\n")
     pu, pc = agg(paced["upstream"]), agg(paced["chat"])
     su, sc = agg([slow["upstream"]]), agg([slow["chat"]])
-    L.append(f"Paced: every connection waits {args.pace_ms} ms between requests (about "
-             f"{50 * 1000 // max(1, args.pace_ms):,} req/s offered, below saturation), so latency is service time. "
+    L.append(f"Paced: every connection waits a random 0-{2 * args.pace_ms} ms between requests (about "
+             f"{50 * 1000 // max(1, args.pace_ms):,} req/s offered, below saturation, in no lockstep), so latency is "
+             "service time. "
              "Slow: the fake upstream holds every reply 1 s (req/s there is at most 50 connections x 1 reply/s; "
              "whether the last reply of a connection ends inside the run decides the rest).\n")
     L.append("| Upstream | Path | Req/s | p50 ms | p99 ms | Errors | p50 added ms | p99 added ms |")

@@ -46,13 +46,13 @@ constexpr std::size_t kMaxBodyBytes = 8 * 1024 * 1024;
 
 // A reply of a realistic size: about 60 words, like a short chat answer.
 constexpr std::string_view kReplyWords[] = {
-    "Hello!", " The",     " printing", " press,",  " invented", " by",      " Johannes", " Gutenberg",
-    " around", " 1440,",  " made",     " books",   " cheaper",  " and",     " faster",   " to",
-    " produce.", " Ideas", " spread",  " across",  " Europe",   " within",  " decades,", " literacy",
-    " rose,",  " and",    " the",      " Reformation", " and",  " the",     " Scientific", " Revolution",
-    " both",   " owed",   " much",     " to",      " it.",      " Would",   " you",      " like",
-    " to",     " know",   " more",     " about",   " how",      " movable", " type",     " worked,",
-    " or",     " about",  " its",      " effects", " on",       " science", " and",      " religion?"};
+    "Hello!",    " The",   " printing", " press,",      " invented", " by",      " Johannes",   " Gutenberg",
+    " around",   " 1440,", " made",     " books",       " cheaper",  " and",     " faster",     " to",
+    " produce.", " Ideas", " spread",   " across",      " Europe",   " within",  " decades,",   " literacy",
+    " rose,",    " and",   " the",      " Reformation", " and",      " the",     " Scientific", " Revolution",
+    " both",     " owed",  " much",     " to",          " it.",      " Would",   " you",        " like",
+    " to",       " know",  " more",     " about",       " how",      " movable", " type",       " worked,",
+    " or",       " about", " its",      " effects",     " on",       " science", " and",        " religion?"};
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -70,9 +70,10 @@ std::string reply_text() {
 }
 
 std::string invoke_response() {
-  const std::string body = "{\"generation\":\"" + json_escape(reply_text()) +
-                           "\",\"prompt_token_count\":52,\"generation_token_count\":" +
-                           std::to_string(std::size(kReplyWords)) + ",\"stop_reason\":\"stop\"}";
+  const std::string body =
+      "{\"generation\":\"" + json_escape(reply_text()) +
+      "\",\"prompt_token_count\":52,\"generation_token_count\":" + std::to_string(std::size(kReplyWords)) +
+      ",\"stop_reason\":\"stop\"}";
   return "HTTP/1.1 200 OK\r\n"
          "Content-Type: application/json\r\n"
          "x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n"
@@ -107,24 +108,24 @@ std::string stream_response() {
   std::size_t count = 0;
   for (const auto w : kReplyWords) {
     ++count;
-    out += chunk_frame("{\"generation\":\"" + json_escape(w) + "\",\"prompt_token_count\":" +
-                       (count == 1 ? std::string("52") : std::string("null")) +
+    out += chunk_frame("{\"generation\":\"" + json_escape(w) +
+                       "\",\"prompt_token_count\":" + (count == 1 ? std::string("52") : std::string("null")) +
                        ",\"generation_token_count\":" + std::to_string(count) + ",\"stop_reason\":null}");
   }
-  out += chunk_frame("{\"generation\":\"\",\"prompt_token_count\":null,\"generation_token_count\":" +
-                     std::to_string(count) +
-                     ",\"stop_reason\":\"stop\",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":52,"
-                     "\"outputTokenCount\":" +
-                     std::to_string(count) + ",\"invocationLatency\":1,\"firstByteLatency\":1}}");
+  out += chunk_frame(
+      "{\"generation\":\"\",\"prompt_token_count\":null,\"generation_token_count\":" + std::to_string(count) +
+      ",\"stop_reason\":\"stop\",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":52,"
+      "\"outputTokenCount\":" +
+      std::to_string(count) + ",\"invocationLatency\":1,\"firstByteLatency\":1}}");
   out += "0\r\n\r\n";
   return out;
 }
 
 const std::string kNotFound =
-    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"message\":\"no such route\"}";
+    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"message\":\"no such "
+    "route\"}";
 const std::string kHealth = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
-const std::string kBadRequest =
-    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const std::string kBadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 struct Replies {
   std::string invoke = invoke_response();
@@ -155,12 +156,12 @@ std::string_view trim(std::string_view s) {
 
 struct Connection {
   int fd = -1;
-  std::string in;           // bytes received and not yet consumed
-  std::string_view out;     // the reply being written (points into immutable Replies or constants)
-  bool close_after = false; // close once `out` is written
-  bool delayed = false;     // waiting in the delay queue
-  bool dead = false;        // closed while delayed: the queue entry frees it
-  bool want_write = false;  // EPOLLOUT registered
+  std::string in;            // bytes received and not yet consumed
+  std::string_view out;      // the reply being written (points into immutable Replies or constants)
+  bool close_after = false;  // close once `out` is written
+  bool delayed = false;      // waiting in the delay queue
+  bool dead = false;         // closed while delayed: the queue entry frees it
+  bool want_write = false;   // EPOLLOUT registered
 };
 
 class Worker {
@@ -306,8 +307,8 @@ class Worker {
       const auto sp1 = request_line.find(' ');
       const auto sp2 = request_line.find(' ', sp1 + 1);
       const std::string_view method = request_line.substr(0, sp1);
-      const std::string_view target = sp1 == std::string_view::npos ? std::string_view{}
-                                                                     : request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+      const std::string_view target =
+          sp1 == std::string_view::npos ? std::string_view{} : request_line.substr(sp1 + 1, sp2 - sp1 - 1);
       bool slow = false;
       if (method == "POST" && target.starts_with("/model/")) {
         if (target.ends_with("/invoke-with-response-stream")) {

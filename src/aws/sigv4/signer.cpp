@@ -275,6 +275,34 @@ util::Sha256Digest derive_signing_key(std::string_view secret, std::string_view 
   return util::hmac_sha256(k_service, kTerminator);
 }
 
+namespace {
+
+// The signing key changes only with the day, the region, the service and the secret: sign() derives it
+// once per thread for each combination in turn (4 HMACs saved on every other request).
+const util::Sha256Digest& cached_signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                                             std::string_view service) {
+  struct Entry {
+    std::string secret, date, region, service;
+    util::Sha256Digest key{};
+    bool valid = false;
+    ~Entry() { std::fill(secret.begin(), secret.end(), '\0'); }
+  };
+  thread_local Entry entry;
+  if (!entry.valid || entry.date != date || entry.region != region || entry.service != service ||
+      entry.secret.size() != secret.size() || !util::constant_time_equal(entry.secret, secret)) {
+    std::fill(entry.secret.begin(), entry.secret.end(), '\0');
+    entry.secret.assign(secret);
+    entry.date.assign(date);
+    entry.region.assign(region);
+    entry.service.assign(service);
+    entry.key = derive_signing_key(secret, date, region, service);
+    entry.valid = true;
+  }
+  return entry.key;
+}
+
+}  // namespace
+
 std::string signature(const util::Sha256Digest& signing_key, std::string_view string_to_sign) {
   return util::to_hex(util::hmac_sha256(signing_key, string_to_sign));
 }
@@ -314,7 +342,7 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
                         canonical_query(request.query), headers, payload_hash);
   const std::string scope = credential_scope(date, params.region, params.service);
   result.string_to_sign = string_to_sign(amz_date, scope, result.canonical_request);
-  result.signature = signature(derive_signing_key(credentials.secret_access_key, date, params.region, params.service),
+  result.signature = signature(cached_signing_key(credentials.secret_access_key, date, params.region, params.service),
                                result.string_to_sign);
   result.signed_headers = headers.signed_headers;
   result.authorization.append(kAlgorithm)

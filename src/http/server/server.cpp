@@ -1,5 +1,6 @@
 #include "http/server/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -213,6 +214,7 @@ class Connection final : public Exchange {
     }
     beast::error_code ignored;  // best effort: the peer may already be gone
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (linger_) co_await linger();
     stream_.close();
   }
 
@@ -354,7 +356,23 @@ class Connection final : public Exchange {
     }
   }
 
+  // Lingering close (as nginx does): after an early error answer the client may still be sending the
+  // request body. Closing with unread bytes would reset the connection and could destroy our answer in
+  // the client's receive buffer, so read and discard for a bounded time and size first.
+  net::awaitable<void> linger() {
+    constexpr std::size_t kMaxDiscard = 8 * 1024 * 1024;
+    std::array<char, 8192> discard;
+    std::size_t total = 0;
+    stream_.expires_after(std::chrono::seconds(2));
+    while (total < kMaxDiscard) {
+      auto [ec, n] = co_await stream_.async_read_some(net::buffer(discard), as_tuple_awaitable);
+      if (ec) break;  // EOF (the client is done), timeout or reset: stop lingering
+      total += n;
+    }
+  }
+
   net::awaitable<void> send_plain(Response response) {
+    linger_ = true;
     request_id_ = make_request_id();
     decorate(response);
     response.keep_alive(false);
@@ -379,6 +397,7 @@ class Connection final : public Exchange {
   net::steady_timer watch_timer_;
   net::steady_timer read_deadline_;
   bool read_timed_out_ = false;
+  bool linger_ = false;  // an error was answered before the request was read: linger before closing
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -80,4 +80,7 @@ class RawClient {
 
 std::string chat_request_bytes(const std::string& json_body);
 
+// The emulator's request log (GET /_emulator/requests), oldest first.
+boost::json::array emulator_requests(std::uint16_t emulator_port);
+
 }  // namespace llamachat::test

@@ -179,4 +179,9 @@ std::string chat_request_bytes(const std::string& json_body) {
          std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
 }
 
+boost::json::array emulator_requests(std::uint16_t emulator_port) {
+  const auto log = http_request(emulator_port, "GET", "/_emulator/requests").json();
+  return log.is_array() ? log.as_array() : log.at("requests").as_array();
+}
+
 }  // namespace llamachat::test

@@ -42,7 +42,6 @@ class BedrockBackend final : public chat::Backend {
   const BedrockConfig& config() const noexcept { return config_; }
 
  private:
-  struct Attempt;
   http::Client& client_for(boost::asio::any_io_executor executor);
   boost::asio::awaitable<chat::Outcome> attempt(const chat::ChatRequest& request, chat::EventSink& sink,
                                                 Operation operation, std::chrono::steady_clock::time_point deadline,

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "aws/retry/retry_strategy.hpp"
+
 namespace llamachat::backends::bedrock {
 namespace json = boost::json;
 namespace {
@@ -33,12 +35,8 @@ std::string resource_hint(const ErrorContext& c) {
 }  // namespace
 
 std::string normalize_error_code(std::string_view raw) {
-  std::string_view code = raw;
-  if (const auto colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
-  if (const auto hash = code.rfind('#'); hash != std::string_view::npos) code = code.substr(hash + 1);
-  while (!code.empty() && code.front() == ' ') code.remove_prefix(1);
-  while (!code.empty() && code.back() == ' ') code.remove_suffix(1);
-  return std::string(code);
+  // One rule for the whole project: the retry classifier reads the same codes.
+  return std::string(aws::retry::normalize_error_code(raw));
 }
 
 std::string error_code_of(std::string_view header, std::string_view body) {

@@ -119,9 +119,8 @@ struct Worker {
 
 class Connection final : public Exchange {
  public:
-  Connection(Server::Impl& server, Worker& worker, tcp::socket socket)
+  Connection(Server::Impl& server, tcp::socket socket)
       : server_(server),
-        worker_(worker),
         stream_(std::move(socket)),
         watch_timer_(stream_.get_executor()),
         read_deadline_(stream_.get_executor()) {}
@@ -382,7 +381,6 @@ class Connection final : public Exchange {
   }
 
   Server::Impl& server_;
-  [[maybe_unused]] Worker& worker_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   Request request_;
@@ -402,7 +400,7 @@ class Connection final : public Exchange {
 };
 
 net::awaitable<void> run_connection(Server::Impl& server, Worker& worker, tcp::socket socket) {
-  Connection connection(server, worker, std::move(socket));
+  Connection connection(server, std::move(socket));
   worker.connections.insert(&connection);
   try {
     co_await connection.run();

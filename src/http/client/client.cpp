@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -455,25 +456,57 @@ class Stream final : public ResponseStream {
   bool failed_ = false;
 };
 
-bhttp::request<bhttp::string_body> build_request(const Url& url, ClientRequest&& in) {
+// A request as it goes on the wire: the head is serialised once, here, and written together with the
+// body in one gather write (Beast's serializer walks its buffer views on every write; see
+// docs/performance.md).
+struct WireRequest {
+  std::string head;
+  std::string body;
+  bool keep_alive = true;  // false when the caller asked for Connection: close
+  bool head_method = false;
+};
+
+WireRequest build_request(const Url& url, ClientRequest&& in) {
   if (in.method.empty() || has_line_break(in.method) || in.method.find(' ') != std::string::npos || in.target.empty() ||
       has_line_break(in.target) || in.target.find(' ') != std::string::npos) {
     fail(ClientErrorKind::protocol, "invalid request line for " + url.origin());
   }
-  bhttp::request<bhttp::string_body> request;
-  request.method_string(in.method);
-  request.target(in.target);
-  request.version(11);
+  WireRequest out;
+  out.head_method = in.method == "HEAD";
+  std::string& head = out.head;
+  head.reserve(256 + in.target.size() + in.headers.size() * 48);
+  head += in.method;
+  head += ' ';
+  head += in.target;
+  head += " HTTP/1.1\r\n";
+  bool has_host = false;
   for (const auto& [name, value] : in.headers) {
     if (name.empty() || has_line_break(name) || has_line_break(value)) {
       fail(ClientErrorKind::protocol, "invalid header field in request to " + url.origin());
     }
-    request.insert(name, value);
+    // The framing is ours to write.
+    if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding")) continue;
+    if (beast::iequals(name, "host")) has_host = true;
+    if (beast::iequals(name, "connection") && bhttp::token_list(value).exists("close")) out.keep_alive = false;
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
   }
-  if (find_header(in.headers, "host").empty()) request.set(bhttp::field::host, url.host_header());
-  request.body() = std::move(in.body);
-  request.prepare_payload();
-  return request;
+  if (!has_host) {
+    head += "Host: ";
+    head += url.host_header();
+    head += "\r\n";
+  }
+  // As RFC 9110 §8.6 asks: a length for any body, and 0 for methods that expect one.
+  if (!in.body.empty() || in.method == "POST" || in.method == "PUT" || in.method == "PATCH" || in.method == "OPTIONS") {
+    head += "Content-Length: ";
+    head += std::to_string(in.body.size());
+    head += "\r\n";
+  }
+  head += "\r\n";
+  out.body = std::move(in.body);
+  return out;
 }
 
 asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<ClientCore> impl, Url url,
@@ -483,8 +516,9 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
   }
   const std::string origin = url.origin();
   const std::shared_ptr<AbortSignal> abort = in.abort;
-  auto request = build_request(url, std::move(in));
-  const bool head = request.method() == bhttp::verb::head;
+  const WireRequest request = build_request(url, std::move(in));
+  const bool head = request.head_method;
+  const std::array<asio::const_buffer, 2> request_buffers{asio::buffer(request.head), asio::buffer(request.body)};
 
   for (int attempt = 0;; ++attempt) {
     // The retry (attempt 1) never takes a pooled connection: a fresh one is the whole point.
@@ -509,7 +543,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
     }
 
     c->tcp().expires_at(deadline);
-    auto [wec, written] = co_await on_stream(*c, [&](auto& s) { return bhttp::async_write(s, request, nothrow); });
+    auto [wec, written] = co_await on_stream(*c, [&](auto& s) { return asio::async_write(s, request_buffers, nothrow); });
     if (wec) {
       if (reused && wec != beast::error::timeout) continue;
       fail_io(wec, "writing the request to", origin);
@@ -534,7 +568,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
         continue;
       }
       co_return std::make_unique<Stream>(std::move(impl), std::move(c), std::move(parser), origin, deadline,
-                                         request.keep_alive());
+                                         request.keep_alive);
     }
   }
 }

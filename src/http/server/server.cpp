@@ -1,6 +1,8 @@
 #include "http/server/server.hpp"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,7 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 #include <mutex>
 #include <optional>
@@ -28,6 +31,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using net::use_awaitable;
+using SteadyClock = std::chrono::steady_clock;
 constexpr auto as_tuple_awaitable = net::as_tuple(use_awaitable);
 // First read of a request, and the read that watches for a disconnect: a typical request fits, and a
 // larger one is read on in further pieces. Every open connection holds a buffer of at least this size,
@@ -117,22 +121,76 @@ struct Worker {
   std::unordered_set<Connection*> connections;
 };
 
+// Writes the status line and header fields of `response` into `out` (cleared first), followed by our own
+// fields: X-Request-Id, Server, the connection disposition and the framing (Content-Length, or chunked
+// transfer coding for a stream). Beast's serializer is not used on this path: it walks the message
+// through layers of buffer views per write, which showed up as ~10 % of the CPU of a proxied chat.
+// Fields that we set ourselves are skipped when the handler set them too.
+void write_response_head(std::string& out, const Response& response, std::string_view request_id, bool keep_alive,
+                         std::optional<std::size_t> content_length, bool chunked) {
+  out.clear();
+  const unsigned version = response.version();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.result_int());
+  out += ' ';
+  out += response.reason();
+  out += "\r\n";
+  for (const auto& field : response.base()) {
+    switch (field.name()) {
+      case bhttp::field::connection:
+      case bhttp::field::content_length:
+      case bhttp::field::transfer_encoding:
+      case bhttp::field::server: continue;
+      case bhttp::field::unknown:
+        if (beast::iequals(field.name_string(), "x-request-id")) continue;
+        break;
+      default: break;
+    }
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "X-Request-Id: ";
+  out += request_id;
+  out += "\r\nServer: llamachat\r\n";
+  if (version == 10) {
+    if (keep_alive) out += "Connection: keep-alive\r\n";
+  } else if (!keep_alive) {
+    out += "Connection: close\r\n";
+  }
+  if (chunked) out += "Transfer-Encoding: chunked\r\n";
+  if (content_length) {
+    out += "Content-Length: ";
+    out += std::to_string(*content_length);
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+// 1xx, 204 and 304 responses carry neither a body nor Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5).
+bool status_has_body(unsigned status) { return status >= 200 && status != 204 && status != 304; }
+
 class Connection final : public Exchange {
  public:
   Connection(Server::Impl& server, tcp::socket socket)
-      : server_(server),
-        stream_(std::move(socket)),
-        watch_timer_(stream_.get_executor()),
-        read_deadline_(stream_.get_executor()) {}
-  ~Connection() { *alive_ = false; }
+      : server_(server), socket_(std::move(socket)), watch_timer_(socket_.get_executor()) {}
 
   const Request& request() const noexcept override { return request_; }
   const std::string& request_id() const noexcept override { return request_id_; }
   bool client_gone() const noexcept override { return gone_; }
   bool idle() const noexcept { return idle_; }
   void cancel_io() noexcept {
-    beast::error_code ignored;  // closing a socket that may already be closed
-    stream_.socket().cancel(ignored);
+    beast::error_code ignored;  // cancelling on a socket that may already be closed
+    socket_.cancel(ignored);
+  }
+  // Called by the worker's sweep (see sweep_timeouts): cancels the pending read or write whose deadline
+  // has passed; the operation then completes with operation_aborted and `timed_out_` says why.
+  void expire_if_due(SteadyClock::time_point now) noexcept {
+    if (deadline_ > now) return;
+    deadline_ = SteadyClock::time_point::max();
+    timed_out_ = true;
+    cancel_io();
   }
 
   net::awaitable<void> run() {
@@ -143,8 +201,9 @@ class Connection final : public Exchange {
       if (server_.stopping.load()) break;
       // Phase 1: wait for the first byte of the next request (keep-alive idle time).
       if (buffer_.size() == 0) {
-        stream_.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
+        arm_deadline(first ? limits.header_timeout : limits.keep_alive_timeout);
+        auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
+        disarm_deadline();
         if (ec) break;  // EOF, reset, idle timeout, shutdown: nothing was received, close quietly
         buffer_.commit(n);
       }
@@ -154,10 +213,7 @@ class Connection final : public Exchange {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
       parser.body_limit(limits.max_body_bytes);
-      arm_read_deadline(limits.header_timeout);
-      auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, as_tuple_awaitable);
-      if (read_timed_out_) hec = beast::error::timeout;
-      disarm_read_deadline();
+      const beast::error_code hec = co_await read_into(parser, false, limits.header_timeout);
       if (hec) {
         co_await reject_unreadable(hec, "header");
         break;
@@ -171,15 +227,11 @@ class Connection final : public Exchange {
       }
       if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream_.expires_after(limits.write_timeout);
-        auto [wec, wn] = co_await net::async_write(stream_, net::buffer(kContinue), as_tuple_awaitable);
-        if (wec) break;
+        const bool sent = co_await write_all(net::buffer(kContinue));
+        if (!sent) break;
       }
       // Phase 3: the body, within body_timeout.
-      arm_read_deadline(limits.body_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, as_tuple_awaitable);
-      if (read_timed_out_) bec = beast::error::timeout;
-      disarm_read_deadline();
+      const beast::error_code bec = co_await read_into(parser, true, limits.body_timeout);
       if (bec) {
         co_await reject_unreadable(bec, "body");
         break;
@@ -212,26 +264,23 @@ class Connection final : public Exchange {
       if (!keep_alive_ || gone_) break;
     }
     beast::error_code ignored;  // best effort: the peer may already be gone
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     if (linger_) co_await linger();
-    stream_.close();
+    socket_.close(ignored);
   }
 
   net::awaitable<void> respond(Response response) override {
     responded_ = true;
     if (gone_) co_return;
     if (server_.stopping.load()) keep_alive_ = false;  // draining: this is the connection's last response
-    decorate(response);
-    response.keep_alive(keep_alive_);
-    response.prepare_payload();
-    if (request_.method() == bhttp::verb::head) {
-      const auto length = response.body().size();
-      response.body().clear();
-      response.content_length(length);
-    }
-    stream_.expires_after(server_.options.limits.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream_, response, as_tuple_awaitable);
-    if (ec) mark_gone();
+    const unsigned status = response.result_int();
+    const bool has_body = status_has_body(status);
+    const bool send_body = has_body && request_.method() != bhttp::verb::head;
+    write_response_head(head_, response, request_id_, keep_alive_,
+                        has_body ? std::optional<std::size_t>(response.body().size()) : std::nullopt, false);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                                   send_body ? net::buffer(response.body()) : net::const_buffer()};
+    co_await write_all(buffers);
   }
 
   net::awaitable<bool> begin_stream(Response head) override {
@@ -239,33 +288,36 @@ class Connection final : public Exchange {
     streaming_ = true;
     if (gone_) co_return false;
     if (server_.stopping.load()) keep_alive_ = false;
-    bhttp::response<bhttp::empty_body> header{head.result(), head.version()};
-    for (const auto& field : head.base()) header.set(field.name_string(), field.value());
-    header.set("X-Request-Id", request_id_);
-    header.set(bhttp::field::server, "llamachat");
-    header.keep_alive(keep_alive_);
-    header.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> serializer{header};
-    stream_.expires_after(server_.options.limits.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, as_tuple_awaitable);
-    if (ec) mark_gone();
-    co_return !gone_;
+    // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
+    chunked_ = head.version() != 10;
+    if (!chunked_) keep_alive_ = false;
+    write_response_head(head_, head, request_id_, keep_alive_, std::nullopt, chunked_);
+    const bool ok = co_await write_all(net::buffer(head_));
+    co_return ok;
   }
 
   net::awaitable<bool> write_chunk(std::string_view data) override {
     if (gone_) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
-    stream_.expires_after(server_.options.limits.write_timeout);
-    auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk(net::buffer(data)), as_tuple_awaitable);
-    if (ec) mark_gone();
-    co_return !gone_;
+    if (!chunked_) {
+      const bool ok = co_await write_all(net::buffer(data));
+      co_return ok;
+    }
+    // chunk = size in hex, CRLF, data, CRLF (RFC 9112 §7.1)
+    char size_line[20];
+    const auto [end, ec] = std::to_chars(size_line, size_line + 16, data.size(), 16);
+    end[0] = '\r';
+    end[1] = '\n';
+    const std::array<net::const_buffer, 3> buffers{net::buffer(size_line, static_cast<std::size_t>(end + 2 - size_line)),
+                                                   net::buffer(data), net::buffer("\r\n", 2)};
+    const bool ok = co_await write_all(buffers);
+    co_return ok;
   }
 
   net::awaitable<void> end_stream() override {
-    if (gone_) co_return;
-    stream_.expires_after(server_.options.limits.write_timeout);
-    auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk_last(), as_tuple_awaitable);
-    if (ec) mark_gone();
+    if (gone_ || !chunked_) co_return;
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    co_await write_all(net::buffer(kLastChunk));
   }
 
   void watch_client(std::function<void()> on_gone) override {
@@ -276,14 +328,67 @@ class Connection final : public Exchange {
     }
     if (!watch_done_) return;  // already watching
     watch_done_ = false;
-    net::co_spawn(stream_.get_executor(), watch(), net::detached);
+    net::co_spawn(socket_.get_executor(), watch(), net::detached);
   }
 
  private:
+  // Feeds the parser from the buffer and the socket until it has the header (whole = false) or the
+  // whole message, within `timeout`. Bytes after the message (a pipelined request) stay in the buffer.
+  net::awaitable<beast::error_code> read_into(bhttp::request_parser<bhttp::string_body>& parser, bool whole,
+                                              std::chrono::milliseconds timeout) {
+    parser.eager(whole);
+    arm_deadline(timeout);
+    beast::error_code ec;
+    for (;;) {
+      if (whole ? parser.is_done() : parser.is_header_done()) break;
+      if (buffer_.size() > 0) {
+        const std::size_t used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          break;
+        } else {
+          continue;  // progress: check whether the wanted part is complete
+        }
+      }
+      const std::size_t room = beast::read_size(buffer_, 64 * 1024);
+      auto [rec, n] = co_await socket_.async_read_some(buffer_.prepare(room), as_tuple_awaitable);
+      if (rec) {
+        if (timed_out_) {
+          ec = beast::error::timeout;
+        } else if (rec == net::error::eof) {
+          if (parser.got_some()) {
+            parser.put_eof(ec);
+            if (!ec) continue;
+          } else {
+            ec = bhttp::error::end_of_stream;
+          }
+        } else {
+          ec = rec;
+        }
+        break;
+      }
+      buffer_.commit(n);
+    }
+    disarm_deadline();
+    co_return ec;
+  }
+
+  // Writes every byte of `buffers` within write_timeout; false (and the client counts as gone) otherwise.
+  template <typename Buffers>
+  net::awaitable<bool> write_all(Buffers buffers) {
+    arm_deadline(server_.options.limits.write_timeout);
+    auto [ec, n] = co_await net::async_write(socket_, buffers, as_tuple_awaitable);
+    disarm_deadline();
+    if (ec) mark_gone();
+    co_return !ec;
+  }
+
   // Reads while the handler works: data is the next pipelined request (kept in the buffer); EOF or an
   // error means the client went away.
   net::awaitable<void> watch() {
-    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
     if (!ec) {
       buffer_.commit(n);
     } else if (ec != net::error::operation_aborted) {
@@ -302,19 +407,14 @@ class Connection final : public Exchange {
     }
   }
 
-  // Beast's own stream timeout closes the socket, which would leave no way to answer 408; this timer
-  // only cancels the pending read, so the connection can still say why it gives up.
-  void arm_read_deadline(std::chrono::milliseconds timeout) {
-    stream_.expires_never();
-    read_timed_out_ = false;
-    read_deadline_.expires_after(timeout);
-    read_deadline_.async_wait([this, alive = alive_](beast::error_code ec) {
-      if (ec || !*alive) return;  // disarmed, or the connection is gone
-      read_timed_out_ = true;
-      cancel_io();
-    });
+  // One deadline per connection, for the one read or write that has one at a time; the worker's sweep
+  // enforces it. Setting it costs a clock read, where a timer per operation would cost a timer-queue
+  // insertion and removal (and often a timerfd system call) on every read and write.
+  void arm_deadline(std::chrono::milliseconds timeout) {
+    timed_out_ = false;
+    deadline_ = SteadyClock::now() + timeout;
   }
-  void disarm_read_deadline() { read_deadline_.cancel(); }
+  void disarm_deadline() noexcept { deadline_ = SteadyClock::time_point::max(); }
 
   void mark_gone() {
     if (gone_) return;
@@ -328,11 +428,6 @@ class Connection final : public Exchange {
       on_gone_ = nullptr;
       hook();
     }
-  }
-
-  void decorate(Response& response) {
-    response.set("X-Request-Id", request_id_);
-    response.set(bhttp::field::server, "llamachat");
   }
 
   // Answers a request that could not be read, when an answer still makes sense.
@@ -362,42 +457,64 @@ class Connection final : public Exchange {
     constexpr std::size_t kMaxDiscard = 8 * 1024 * 1024;
     std::array<char, 8192> discard;
     std::size_t total = 0;
-    stream_.expires_after(std::chrono::seconds(2));
+    arm_deadline(std::chrono::seconds(2));
     while (total < kMaxDiscard) {
-      auto [ec, n] = co_await stream_.async_read_some(net::buffer(discard), as_tuple_awaitable);
+      auto [ec, n] = co_await socket_.async_read_some(net::buffer(discard), as_tuple_awaitable);
       if (ec) break;  // EOF (the client is done), timeout or reset: stop lingering
       total += n;
     }
+    disarm_deadline();
   }
 
   net::awaitable<void> send_plain(Response response) {
     linger_ = true;
+    keep_alive_ = false;
     request_id_ = make_request_id();
-    decorate(response);
-    response.keep_alive(false);
-    response.prepare_payload();
-    stream_.expires_after(server_.options.limits.write_timeout);
-    co_await bhttp::async_write(stream_, response, as_tuple_awaitable);
+    write_response_head(head_, response, request_id_, false, response.body().size(), false);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(response.body())};
+    co_await write_all(buffers);
   }
 
   Server::Impl& server_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   beast::flat_buffer buffer_;
   Request request_;
   std::string request_id_;
+  std::string head_;  // the response head being written; its capacity is reused across responses
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+  bool timed_out_ = false;
   bool keep_alive_ = true;
   bool responded_ = false;
   bool streaming_ = false;
+  bool chunked_ = true;
   bool idle_ = true;
   bool gone_ = false;
   bool watch_done_ = true;
   std::function<void()> on_gone_;
   net::steady_timer watch_timer_;
-  net::steady_timer read_deadline_;
-  bool read_timed_out_ = false;
   bool linger_ = false;  // an error was answered before the request was read: linger before closing
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+
+// The shortest limit decides how often a worker looks for expired deadlines: a tenth of it, between 5 ms
+// and 250 ms. A deadline is thus enforced at most that late (10 s header timeout: by 10.25 s).
+std::chrono::milliseconds sweep_period(const ServerLimits& limits) {
+  const auto shortest =
+      std::min({limits.header_timeout, limits.body_timeout, limits.keep_alive_timeout, limits.write_timeout});
+  return std::clamp(shortest / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
+}
+
+// Enforces the deadlines of every connection of one worker, on the worker's thread.
+net::awaitable<void> sweep_timeouts(Worker& worker, std::chrono::milliseconds period) {
+  net::steady_timer timer(worker.ctx);
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(as_tuple_awaitable);
+    if (ec) co_return;
+    const auto now = SteadyClock::now();
+    // expire_if_due only cancels; completions run later, so the set does not change during the loop.
+    for (Connection* c : worker.connections) c->expire_if_due(now);
+  }
+}
 
 net::awaitable<void> run_connection(Server::Impl& server, Worker& worker, tcp::socket socket) {
   Connection connection(server, std::move(socket));
@@ -503,6 +620,8 @@ void Server::listen() {
 std::uint16_t Server::port() const noexcept { return impl_->bound_port; }
 
 void Server::run() {
+  const auto period = sweep_period(impl_->options.limits);
+  for (auto& worker : impl_->workers) net::co_spawn(worker->ctx, sweep_timeouts(*worker, period), net::detached);
   net::co_spawn(impl_->workers[0]->ctx, impl_->accept_loop(), net::detached);
   for (std::size_t i = 1; i < impl_->workers.size(); ++i) {
     Worker* w = impl_->workers[i].get();

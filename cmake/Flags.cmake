@@ -5,7 +5,11 @@ target_compile_options(llamachat_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-m
 target_compile_definitions(llamachat_flags INTERFACE
   BOOST_ASIO_NO_DEPRECATED
   BOOST_BEAST_USE_STD_STRING_VIEW
-  BOOST_ASIO_DISABLE_CONCEPTS)
+  BOOST_ASIO_DISABLE_CONCEPTS
+  # Asio keeps freed coroutine frames and operation states per thread for reuse, 2 of each kind by
+  # default; a proxied chat nests more than that, and every miss was a memalign/free pair
+  # (docs/performance.md). Must be the same in every translation unit: it is part of a class layout.
+  BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
 if(LLAMACHAT_COVERAGE)
   target_compile_options(llamachat_flags INTERFACE --coverage -O0 -fno-inline)
   target_link_options(llamachat_flags INTERFACE --coverage)

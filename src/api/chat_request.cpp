@@ -53,7 +53,10 @@ std::variant<ChatInput, HttpError> parse_chat_input(std::string_view content_typ
                        std::string(kExample));
   }
   boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
+  // The parsed tree lives only in this function: a stack buffer holds it (heap only for large bodies).
+  unsigned char storage[2048];
+  json::monotonic_resource resource(storage, sizeof storage);
+  json::value value = json::parse(body, ec, &resource);
   if (ec) return bad_request("request body is not valid JSON (" + ec.message() + "); " + std::string(kExample));
   if (!value.is_object()) return bad_request("request body must be a JSON object; " + std::string(kExample));
   const json::object& object = value.as_object();

@@ -59,12 +59,21 @@ http::Url default_endpoint(const std::string& region) {
   return url;
 }
 
+namespace {
+// Process-wide unique, never 0 (the "nothing cached" value of client_for's shortcut).
+std::uint64_t next_generation() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1) + 1;
+}
+}  // namespace
+
 BedrockBackend::BedrockBackend(BedrockConfig config, std::shared_ptr<aws::credentials::Provider> credentials,
                                util::Clock clock)
     : config_(std::move(config)),
       credentials_(std::move(credentials)),
       clock_(std::move(clock)),
-      quota_(std::make_shared<aws::retry::RetryQuota>(config_.retry.initial_quota)) {}
+      quota_(std::make_shared<aws::retry::RetryQuota>(config_.retry.initial_quota)),
+      generation_(next_generation()) {}
 
 BedrockBackend::~BedrockBackend() = default;
 
@@ -72,14 +81,26 @@ chat::BackendInfo BedrockBackend::info() const { return {"bedrock", config_.mode
 
 void BedrockBackend::shutdown() {
   std::lock_guard lock(clients_mutex_);
+  generation_ = next_generation();
   clients_.clear();
 }
 
 http::Client& BedrockBackend::client_for(net::any_io_executor executor) {
   const void* key = &net::query(executor, net::execution::context);
+  // Each worker thread asks for its own client on every request: remember the last answer per thread
+  // rather than take the shared lock each time.
+  struct LastClient {
+    std::uint64_t generation = 0;
+    const void* key = nullptr;
+    http::Client* client = nullptr;
+  };
+  thread_local LastClient last;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (last.generation == generation && last.key == key) return *last.client;
   std::lock_guard lock(clients_mutex_);
   auto& slot = clients_[key];
   if (!slot) slot = std::make_unique<http::Client>(executor, config_.client);
+  last = {generation, key, slot.get()};
   return *slot;
 }
 

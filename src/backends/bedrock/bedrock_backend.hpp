@@ -3,6 +3,8 @@
 // body) or Converse / ConverseStream, SigV4-signed, with the SDKs' standard retries.
 #include <chrono>
 #include <memory>
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -52,6 +54,9 @@ class BedrockBackend final : public chat::Backend {
   util::Clock clock_;
   std::shared_ptr<aws::retry::RetryQuota> quota_;
   std::mutex clients_mutex_;
+  // Tells this backend's clients apart from those of a backend that lived before at the same address,
+  // in the per-thread shortcut of client_for(); bumped by shutdown().
+  std::atomic<std::uint64_t> generation_;
   std::unordered_map<const void*, std::unique_ptr<http::Client>> clients_;  // one per worker io_context
 };
 

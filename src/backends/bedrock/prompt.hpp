@@ -11,6 +11,8 @@ namespace llamachat::backends::bedrock {
 // form "<|...|>" (e.g. <|eot_id|>, <|start_header_id|>) loses its meaning by replacing its bars with
 // U+FF5C FULLWIDTH VERTICAL LINE, so "<|eot_id|>" reads the same to a human but is not the token.
 std::string neutralize_special_tokens(std::string_view text);
+// The same, appended to `out`.
+void append_neutralized(std::string& out, std::string_view text);
 
 // <|begin_of_text|>[system turn]{user/assistant turns}<|start_header_id|>assistant<|end_header_id|>\n\n
 std::string build_llama3_prompt(const chat::ChatRequest& request);

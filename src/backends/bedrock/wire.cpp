@@ -1,8 +1,11 @@
 #include "backends/bedrock/wire.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
 
 #include "backends/bedrock/prompt.hpp"
+#include "util/json_text.hpp"
 
 namespace llamachat::backends::bedrock {
 namespace json = boost::json;
@@ -105,13 +108,36 @@ std::string operation_path(std::string_view model_id, Operation operation) {
   return path;
 }
 
+namespace {
+
+// A JSON number for a sampling parameter: the shortest text that reads back as the same double.
+void append_json_number(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";  // JSON has no infinities; configuration rejects them before they get here
+    return;
+  }
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, value);
+  out.append(text, result.ptr);
+}
+
+}  // namespace
+
+// Written as text, not through a JSON value tree: this runs on every request.
 std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults) {
-  json::object body;
-  body["prompt"] = build_llama3_prompt(request);
-  body["max_gen_len"] = request.params.max_tokens.value_or(defaults.max_gen_len);
-  body["temperature"] = request.params.temperature.value_or(defaults.temperature);
-  body["top_p"] = request.params.top_p.value_or(defaults.top_p);
-  return json::serialize(body);
+  const std::string prompt = build_llama3_prompt(request);
+  std::string body;
+  body.reserve(prompt.size() + prompt.size() / 16 + 96);
+  body += "{\"prompt\":";
+  util::append_json_quoted(body, prompt);
+  body += ",\"max_gen_len\":";
+  body += std::to_string(request.params.max_tokens.value_or(defaults.max_gen_len));
+  body += ",\"temperature\":";
+  append_json_number(body, request.params.temperature.value_or(defaults.temperature));
+  body += ",\"top_p\":";
+  append_json_number(body, request.params.top_p.value_or(defaults.top_p));
+  body += '}';
+  return body;
 }
 
 std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults) {
@@ -138,7 +164,10 @@ std::string converse_body(const chat::ChatRequest& request, const Defaults& defa
 
 std::variant<ParsedReply, chat::Error> parse_reply(std::string_view body) {
   boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
+  // The parsed tree lives only in this function: a stack buffer holds it (heap only for large replies).
+  unsigned char storage[4096];
+  json::monotonic_resource resource(storage, sizeof storage);
+  json::value parsed = json::parse(body, ec, &resource);
   if (ec) {
     return chat::Error{chat::ErrorKind::bad_upstream_response,
                        "Failed to parse Bedrock response body: " + ec.message() + ": " + truncate_for_message(body)};

@@ -115,7 +115,7 @@ class ResponseStream {
   virtual ~ResponseStream() = default;
   virtual unsigned status() const noexcept = 0;
   virtual const HeaderList& headers() const noexcept = 0;
-  std::string_view header(std::string_view name) const noexcept { return find_header(headers(), name); }
+  virtual std::string_view header(std::string_view name) const noexcept { return find_header(headers(), name); }
   // The next piece of the body, valid until the next call; empty at the end of the body.
   // Throws ClientError (timeout at the deadline, closed after close()).
   virtual boost::asio::awaitable<std::string_view> read_some() = 0;

@@ -38,36 +38,6 @@ constexpr auto as_tuple_awaitable = net::as_tuple(use_awaitable);
 // so it counts at ten thousand connections (4 KiB here cost 40 MB there).
 constexpr std::size_t kReadChunk = 1024;
 
-std::string json_quote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  // Runs of characters that need no escape are copied whole: replies are mostly such runs.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text, run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static constexpr char hex[] = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xf];
-      }
-    }
-  }
-  out.append(text, run, std::string_view::npos);
-  out += '"';
-  return out;
-}
-
 Response json_error_response(unsigned status, std::string_view message, unsigned http_version) {
   Response res{static_cast<bhttp::status>(status), http_version};
   res.set(bhttp::field::content_type, "application/json; charset=utf-8");

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/json_text.hpp"
+
 namespace llamachat::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -63,8 +65,9 @@ using Handler = std::function<boost::asio::awaitable<void>(Exchange&)>;
 
 // Builds a JSON error response `{"error": message}` (the one error body shape of the server itself).
 Response json_error_response(unsigned status, std::string_view message, unsigned http_version = 11);
-// Escapes a string as a JSON string literal (with quotes).
-std::string json_quote(std::string_view text);
+// Escapes a string as a JSON string literal (with quotes); see util/json_text.hpp.
+using util::append_json_quoted;
+using util::json_quote;
 
 class Server {
  public:

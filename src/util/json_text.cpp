@@ -1,0 +1,68 @@
+#include "util/json_text.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace llamachat::util {
+namespace {
+
+// True when one of the 8 bytes of `word` needs escaping in a JSON string: below 0x20, '"' or '\\'
+// (exact as a yes/no answer: the classic "has a zero byte" / "has a byte less than n" bit tricks).
+constexpr bool word_needs_escape(std::uint64_t word) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return ((v - ones) & ~v & highs) != 0; };
+  const bool has_control = ((word - ones * 0x20) & ~word & highs) != 0;
+  return has_control || has_zero(word ^ (ones * '"')) || has_zero(word ^ (ones * '\\'));
+}
+
+}  // namespace
+
+void append_json_quoted(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  // Runs of characters that need no escape are copied whole, found 8 bytes at a time: replies and
+  // prompts are mostly such runs.
+  std::size_t run = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (i + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if (!word_needs_escape(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(text, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+      }
+    }
+    ++i;
+  }
+  out.append(text, run, std::string_view::npos);
+  out += '"';
+}
+
+std::string json_quote(std::string_view text) {
+  std::string out;
+  append_json_quoted(out, text);
+  return out;
+}
+
+}  // namespace llamachat::util

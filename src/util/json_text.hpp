@@ -1,0 +1,14 @@
+#pragma once
+// JSON string literals, written by hand where a reply or an upstream body is assembled as text (building a
+// JSON value tree only to serialise it costs allocations on every request).
+#include <string>
+#include <string_view>
+
+namespace llamachat::util {
+
+// Appends `text` as a JSON string literal, with quotes, to `out`. Escapes '"', '\\' and every control
+// character (\n, \r, \t by name, the others as \u00XX); other bytes, UTF-8 included, pass unchanged.
+void append_json_quoted(std::string& out, std::string_view text);
+std::string json_quote(std::string_view text);
+
+}  // namespace llamachat::util

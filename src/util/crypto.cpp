@@ -1,8 +1,6 @@
 #include "util/crypto.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <zlib.h>
 
@@ -13,67 +11,58 @@
 #include "util/hex.hpp"
 
 namespace llamachat::util {
-namespace {
-
-// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up by name on every call (a fetch with a
-// lock and reference counting), which cost more than hashing a SigV4 string. Fetch once.
-const EVP_MD* sha256_md() noexcept {
-  static const EVP_MD* const md = [] {
-    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return fetched ? fetched : EVP_sha256();
-  }();
-  return md;
-}
-
-// One digest context per thread, reused.
-struct DigestContext {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~DigestContext() { EVP_MD_CTX_free(ctx); }
-};
-
-EVP_MD_CTX* thread_digest_context() noexcept {
-  thread_local DigestContext context;
-  return context.ctx;
-}
-
-}  // namespace
+// SHA-256 through OpenSSL's low-level functions, on purpose. In OpenSSL 3 the one-shot SHA256() and
+// HMAC() look the algorithm up by name on every call (a fetch with a lock and reference counting), and
+// every EVP digest initialisation allocates a fresh provider context: several allocations per SigV4
+// signature, more than the hashing itself costs. SHA256_Init/Update/Final run the same assembly with the
+// state on the stack. They are deprecated in OpenSSL 3 in favour of EVP (for provider selection such as
+// FIPS); SigV4 needs plain SHA-256 only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 Sha256Digest sha256(std::string_view data) noexcept {
   Sha256Digest out{};
-  EVP_Digest(data.data(), data.size(), out.data(), nullptr, sha256_md(), nullptr);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
   return out;
 }
 
 std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
-// RFC 2104 over the prefetched digest (the same result as HMAC(EVP_sha256(), ...)).
+// RFC 2104 (the same result as HMAC(EVP_sha256(), ...)).
 Sha256Digest hmac_sha256(std::span<const unsigned char> key, std::string_view data) noexcept {
   constexpr std::size_t kBlock = 64;  // SHA-256 block size
   std::array<unsigned char, kBlock> block{};
   if (key.size() > kBlock) {
-    EVP_Digest(key.data(), key.size(), block.data(), nullptr, sha256_md(), nullptr);
+    SHA256(key.data(), key.size(), block.data());
   } else if (!key.empty()) {
     std::memcpy(block.data(), key.data(), key.size());
   }
   std::array<unsigned char, kBlock> pad{};
   Sha256Digest inner{}, out{};
-  EVP_MD_CTX* ctx = thread_digest_context();
+  SHA256_CTX ctx;
   for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
-  EVP_DigestInit_ex(ctx, sha256_md(), nullptr);
-  EVP_DigestUpdate(ctx, pad.data(), pad.size());
-  EVP_DigestUpdate(ctx, data.data(), data.size());
-  EVP_DigestFinal_ex(ctx, inner.data(), nullptr);
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner.data(), &ctx);
   for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
-  EVP_DigestInit_ex(ctx, sha256_md(), nullptr);
-  EVP_DigestUpdate(ctx, pad.data(), pad.size());
-  EVP_DigestUpdate(ctx, inner.data(), inner.size());
-  EVP_DigestFinal_ex(ctx, out.data(), nullptr);
-  // The padded blocks are key material (SigV4 keys are secrets).
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  SHA256_Update(&ctx, inner.data(), inner.size());
+  SHA256_Final(out.data(), &ctx);
+  // The padded blocks and the digest state are key material (SigV4 keys are secrets).
   OPENSSL_cleanse(block.data(), block.size());
   OPENSSL_cleanse(pad.data(), pad.size());
   OPENSSL_cleanse(inner.data(), inner.size());
+  OPENSSL_cleanse(&ctx, sizeof ctx);
   return out;
 }
+
+#pragma GCC diagnostic pop
 
 std::uint32_t crc32(std::span<const unsigned char> data, std::uint32_t seed) noexcept {
   uLong crc = seed;

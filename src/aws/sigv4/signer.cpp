@@ -216,6 +216,13 @@ CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std
   // Stable: repeated names keep their order of appearance when joined.
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   CanonicalHeaders out;
+  std::size_t block_size = 0, names_size = 0;
+  for (const Entry& e : entries) {
+    block_size += e.name.size() + e.value.size() + 2;
+    names_size += e.name.size() + 1;
+  }
+  out.block.reserve(block_size);
+  out.signed_headers.reserve(names_size);
   for (std::size_t i = 0; i < entries.size();) {
     const std::string& name = entries[i].name;
     out.block += name;
@@ -250,6 +257,7 @@ std::string canonical_request(std::string_view method, std::string_view canonica
 
 std::string credential_scope(std::string_view date_yyyymmdd, std::string_view region, std::string_view service) {
   std::string out;
+  out.reserve(date_yyyymmdd.size() + region.size() + service.size() + kTerminator.size() + 3);
   out.append(date_yyyymmdd).append("/").append(region).append("/").append(service).append("/").append(kTerminator);
   return out;
 }
@@ -257,6 +265,7 @@ std::string credential_scope(std::string_view date_yyyymmdd, std::string_view re
 std::string string_to_sign(std::string_view amz_date, std::string_view credential_scope,
                            std::string_view canonical_request) {
   std::string out;
+  out.reserve(kAlgorithm.size() + amz_date.size() + credential_scope.size() + 64 + 3);
   out.append(kAlgorithm).append("\n");
   out.append(amz_date).append("\n");
   out.append(credential_scope).append("\n");
@@ -345,6 +354,8 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
   result.signature = signature(cached_signing_key(credentials.secret_access_key, date, params.region, params.service),
                                result.string_to_sign);
   result.signed_headers = headers.signed_headers;
+  result.authorization.reserve(kAlgorithm.size() + credentials.access_key_id.size() + scope.size() +
+                               result.signed_headers.size() + result.signature.size() + 40);
   result.authorization.append(kAlgorithm)
       .append(" Credential=")
       .append(credentials.access_key_id)

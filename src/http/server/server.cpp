@@ -230,12 +230,32 @@ class Connection final : public Exchange {
         keep_alive_ = false;
         co_await respond(json_error_response(500, "internal error: handler sent no response", request_.version()));
       }
-      co_await stop_watching();
+      on_gone_ = nullptr;  // the request is over; a disconnect from now on concerns nobody
       if (!keep_alive_ || gone_) break;
+      // A pipelined request already buffered goes first; otherwise a disconnect watch still pending
+      // becomes the wait for the next request: the same read, so no cancellation and no second read to
+      // start (see watch_client).
+      if (watching_ && buffer_.size() > 0) co_await stop_watching();
+      if (watching_) {
+        idle_ = true;
+        if (server_.stopping.load()) break;
+        arm_deadline(limits.keep_alive_timeout);
+        co_await wait_for_watch();
+        disarm_deadline();
+        if (buffer_.size() == 0) break;  // EOF, reset, idle timeout or shutdown: close quietly
+      }
     }
+    co_await stop_watching();
     beast::error_code ignored;  // best effort: the peer may already be gone
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     if (linger_) co_await linger();
+    socket_.close(ignored);
+  }
+
+  // After run() failed with an exception: no read may still refer to this connection when it goes.
+  net::awaitable<void> abandon() {
+    co_await stop_watching();
+    beast::error_code ignored;  // the socket may already be closed
     socket_.close(ignored);
   }
 
@@ -296,9 +316,12 @@ class Connection final : public Exchange {
       fire_gone();
       return;
     }
-    if (!watch_done_) return;  // already watching
-    watch_done_ = false;
-    net::co_spawn(socket_.get_executor(), watch(), net::detached);
+    if (watching_) return;  // already watching
+    watching_ = true;
+    // A plain completion handler rather than a coroutine: this runs on every chat request. run() never
+    // returns while it is pending (stop_watching), so `this` outlives it.
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
+                            [this](const beast::error_code& ec, std::size_t n) { on_watch_complete(ec, n); });
   }
 
  private:
@@ -355,26 +378,30 @@ class Connection final : public Exchange {
     co_return !ec;
   }
 
-  // Reads while the handler works: data is the next pipelined request (kept in the buffer); EOF or an
-  // error means the client went away.
-  net::awaitable<void> watch() {
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), as_tuple_awaitable);
+  // The read that watches the connection while the handler works: data is the next pipelined request
+  // (kept in the buffer); EOF or an error means the client went away. Cancellation (operation_aborted)
+  // says nothing about the client.
+  void on_watch_complete(const beast::error_code& ec, std::size_t n) {
+    watching_ = false;
     if (!ec) {
       buffer_.commit(n);
     } else if (ec != net::error::operation_aborted) {
       mark_gone();
     }
-    watch_done_ = true;
-    watch_timer_.cancel();
+    watch_timer_.cancel();  // wakes wait_for_watch
   }
 
-  net::awaitable<void> stop_watching() {
-    if (watch_done_) co_return;
-    cancel_io();
-    while (!watch_done_) {
+  net::awaitable<void> wait_for_watch() {
+    while (watching_) {
       watch_timer_.expires_at(net::steady_timer::time_point::max());
       co_await watch_timer_.async_wait(as_tuple_awaitable);
     }
+  }
+
+  net::awaitable<void> stop_watching() {
+    if (!watching_) co_return;
+    cancel_io();
+    co_await wait_for_watch();
   }
 
   // One deadline per connection, for the one read or write that has one at a time; the worker's sweep
@@ -459,7 +486,7 @@ class Connection final : public Exchange {
   bool chunked_ = true;
   bool idle_ = true;
   bool gone_ = false;
-  bool watch_done_ = true;
+  bool watching_ = false;  // the disconnect watch's read is pending
   std::function<void()> on_gone_;
   net::steady_timer watch_timer_;
   bool linger_ = false;  // an error was answered before the request was read: linger before closing
@@ -489,11 +516,14 @@ net::awaitable<void> sweep_timeouts(Worker& worker, std::chrono::milliseconds pe
 net::awaitable<void> run_connection(Server::Impl& server, Worker& worker, tcp::socket socket) {
   Connection connection(server, std::move(socket));
   worker.connections.insert(&connection);
+  bool failed = false;
   try {
     co_await connection.run();
   } catch (const std::exception& e) {
     util::log_warn(std::string("connection ended with an error: ") + e.what());
+    failed = true;
   }
+  if (failed) co_await connection.abandon();
   worker.connections.erase(&connection);
   server.connections.fetch_sub(1);
 }

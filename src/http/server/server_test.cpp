@@ -414,6 +414,39 @@ TEST(Server, PipelinedRequestSurvivesWatching) {
   EXPECT_EQ(c.read().body(), "/two");
 }
 
+TEST(Server, RequestsPipelinedInOneWriteWhileWatchingAreAnsweredInOrder) {
+  // The second and third requests are already buffered when the first one's handler starts watching: the
+  // watch must not become the wait for a request that has arrived.
+  RunningServer s([](Exchange& ex) -> net::awaitable<void> {
+    ex.watch_client([] {});
+    co_await ex.respond(text(200, std::string(ex.request().target())));
+  });
+  Client c(s.port());
+  c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\nGET /three HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read().body(), "/one");
+  EXPECT_EQ(c.read().body(), "/two");
+  EXPECT_EQ(c.read().body(), "/three");
+}
+
+TEST(Server, IdleTimeoutAfterAWatchedRequestClosesTheConnection) {
+  // After a watched request the pending watch read is the keep-alive wait; the idle limit still applies.
+  ServerLimits limits;
+  limits.keep_alive_timeout = 100ms;
+  RunningServer s(
+      [](Exchange& ex) -> net::awaitable<void> {
+        ex.watch_client([] {});
+        co_await ex.respond(text(200, "ok"));
+      },
+      limits);
+  Client c(s.port());
+  c.send(get("/"));
+  EXPECT_EQ(c.read().body(), "ok");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.read_to_end(), "");  // the server closes without a word
+  EXPECT_EQ(c.last_error(), net::error::eof);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kSafety);
+}
+
 TEST(Server, BodyOverContentLengthLimitIs413) {
   ServerLimits limits;
   limits.max_body_bytes = 100;

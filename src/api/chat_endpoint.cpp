@@ -6,7 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <array>
 #include <memory>
+#include <span>
 
 #include "api/chat_request.hpp"
 #include "api/error_table.hpp"
@@ -20,11 +22,29 @@ using std::chrono::steady_clock;
 
 namespace {
 
-std::string trimmed(std::string_view s) {
+std::string_view trimmed(std::string_view s) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
+  return s;
+}
+
+// A JSON reply of /chat: {"<key>": "<text>"} with the backend named, written without a Response object.
+net::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std::string_view key,
+                                  std::string_view text, std::string_view backend, std::string_view retry_after = {}) {
+  std::string body;
+  body.reserve(text.size() + key.size() + 16);
+  body += "{\"";
+  body += key;
+  body += "\":";
+  http::append_json_quoted(body, text);
+  body += '}';
+  std::array<http::FieldView, 4> fields{{{"Content-Type", "application/json; charset=utf-8"},
+                                         {"Cache-Control", "no-store"},
+                                         {"X-Llamachat-Backend", backend},
+                                         {"Retry-After", retry_after}}};
+  const std::size_t count = retry_after.empty() ? 3 : 4;
+  co_await exchange.respond_with(status, std::span<const http::FieldView>(fields.data(), count), std::move(body));
 }
 
 http::Response json_response(unsigned status, std::string body, unsigned version) {
@@ -35,10 +55,7 @@ http::Response json_response(unsigned status, std::string body, unsigned version
   return res;
 }
 
-void mark_backend(http::Response& res, const chat::Backend& backend) {
-  const auto info = backend.info();
-  res.set("X-Llamachat-Backend", info.offline ? "offline" : info.name);
-}
+void mark_backend(http::Response& res, std::string_view label) { res.set("X-Llamachat-Backend", label); }
 
 // Writes SSE frames one at a time (the keep-alive ticker and the deltas share the socket) and keeps
 // the whole reply for the final "done" event.
@@ -112,6 +129,11 @@ class SseStream final : public chat::EventSink {
 
 }  // namespace
 
+std::string backend_label(const chat::Backend& backend) {
+  const auto info = backend.info();
+  return info.offline ? "offline" : info.name;
+}
+
 net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend, const ChatEndpointOptions& options) {
   const http::Request& req = exchange.request();
   auto parsed = parse_chat_input(req[bhttp::field::content_type], req.body());
@@ -132,6 +154,9 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   request.cancel = std::make_shared<chat::CancelSignal>();
   exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
 
+  const std::string computed_label = options.backend_label.empty() ? backend_label(backend) : std::string();
+  const std::string_view label = options.backend_label.empty() ? computed_label : options.backend_label;
+
   if (!stream) {
     chat::AccumulatingSink sink;
     const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
@@ -140,25 +165,17 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
       const HttpError http_error = chat_endpoint_error(*error);
       util::log_warn("request " + exchange.request_id() + " failed (" + std::string(error_kind_name(error->kind)) +
                      "): " + error->message);
-      auto res =
-          json_response(http_error.status, "{\"error\":" + http::json_quote(http_error.message) + "}", req.version());
-      if (http_error.retry_after_seconds)
-        res.set(bhttp::field::retry_after, std::to_string(*http_error.retry_after_seconds));
-      mark_backend(res, backend);
-      co_await exchange.respond(std::move(res));
+      const std::string retry_after =
+          http_error.retry_after_seconds ? std::to_string(*http_error.retry_after_seconds) : std::string();
+      co_await respond_json(exchange, http_error.status, "error", http_error.message, label, retry_after);
       co_return;
     }
-    const std::string reply = trimmed(sink.text());
+    const std::string_view reply = trimmed(sink.text());
     if (reply.empty()) {
-      auto res = json_response(502, "{\"error\":\"Llama invocation failed: the model returned an empty reply\"}",
-                               req.version());
-      mark_backend(res, backend);
-      co_await exchange.respond(std::move(res));
+      co_await respond_json(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
       co_return;
     }
-    auto res = json_response(200, "{\"reply\":" + http::json_quote(reply) + "}", req.version());
-    mark_backend(res, backend);
-    co_await exchange.respond(std::move(res));
+    co_await respond_json(exchange, 200, "reply", reply, label);
     co_return;
   }
 
@@ -166,7 +183,7 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
   head.set(bhttp::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
-  mark_backend(head, backend);
+  mark_backend(head, label);
   const bool started = co_await exchange.begin_stream(std::move(head));
   if (!started) co_return;
 

@@ -59,6 +59,7 @@ http::Response health_response(const http::Request& req, const chat::BackendInfo
 }  // namespace
 
 http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions options) {
+  if (options.chat.backend_label.empty()) options.chat.backend_label = backend_label(*backend);
   auto shared_options = std::make_shared<const RouterOptions>(std::move(options));
   return [backend, shared_options](http::Exchange& exchange) -> net::awaitable<void> {
     const http::Request& req = exchange.request();

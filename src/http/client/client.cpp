@@ -18,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -39,7 +40,80 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kPieceSize = 16 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
-using Parser = bhttp::response_parser<bhttp::buffer_body>;
+// Reads one response. Header fields are kept as offsets into one string, both owned by the connection
+// and reused from response to response (Beast's message type allocates once per field, six times for a
+// Bedrock reply); body bytes are copied straight into the caller's piece buffer, as
+// beast::http::buffer_body would (need_buffer when the piece is full).
+class ResponseParser final : public bhttp::basic_parser<false> {
+ public:
+  struct FieldRef {
+    std::uint32_t at, name_size, value_size;
+  };
+  ResponseParser(std::string& text, std::vector<FieldRef>& fields) : text_(text), fields_(fields) {
+    text_.clear();
+    fields_.clear();
+  }
+  unsigned status() const noexcept { return status_; }
+  // The first field of that name, compared case-insensitively; empty when absent.
+  std::string_view field(std::string_view name) const noexcept {
+    for (const FieldRef& f : fields_)
+      if (beast::iequals(name_of(f), name)) return value_of(f);
+    return {};
+  }
+  HeaderList field_list() const {
+    HeaderList out;
+    out.reserve(fields_.size());
+    for (const FieldRef& f : fields_) out.emplace_back(name_of(f), value_of(f));
+    return out;
+  }
+  // Where the next body bytes go; piece_left() is the room that remains after a read.
+  void set_piece(char* data, std::size_t size) noexcept {
+    piece_ = data;
+    piece_left_ = size;
+  }
+  std::size_t piece_left() const noexcept { return piece_left_; }
+
+ private:
+  std::string_view name_of(const FieldRef& f) const noexcept { return {text_.data() + f.at, f.name_size}; }
+  std::string_view value_of(const FieldRef& f) const noexcept {
+    return {text_.data() + f.at + f.name_size, f.value_size};
+  }
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code& ec) override {
+    ec = bhttp::error::bad_method;  // never called: this is a response parser
+  }
+  void on_response_impl(int code, beast::string_view, int, error_code&) override {
+    status_ = static_cast<unsigned>(code);
+  }
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value, error_code&) override {
+    fields_.push_back({static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(name.size()),
+                       static_cast<std::uint32_t>(value.size())});
+    text_.append(name);
+    text_.append(value);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, error_code& ec) override { return take_body(body, ec); }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
+    return take_body(body, ec);
+  }
+  void on_finish_impl(error_code&) override {}
+  std::size_t take_body(beast::string_view body, error_code& ec) {
+    const std::size_t n = std::min(body.size(), piece_left_);
+    if (n > 0) std::memcpy(piece_, body.data(), n);
+    piece_ += n;
+    piece_left_ -= n;
+    if (n < body.size()) ec = bhttp::error::need_buffer;
+    return n;
+  }
+
+  std::string& text_;
+  std::vector<FieldRef>& fields_;
+  unsigned status_ = 0;
+  char* piece_ = nullptr;
+  std::size_t piece_left_ = 0;
+};
+using Parser = ResponseParser;
 
 // One upstream connection: a TLS stream over TCP for https:// origins, a bare TCP stream otherwise (a TLS
 // stream object costs two 17 KiB record buffers even when unused, which adds up over thousands of
@@ -58,7 +132,11 @@ struct Connection {
   std::optional<beast::tcp_stream> plain;
   bool tls = false;
   beast::flat_buffer buffer;
-  std::optional<Parser> parser;  // the response being read; emplaced per response, no allocation of its own
+  // The response being read, emplaced per response; its field storage lives here and keeps its capacity.
+  std::optional<Parser> parser;
+  std::string field_text;
+  std::vector<Parser::FieldRef> field_refs;
+  Parser& new_parser() { return parser.emplace(field_text, field_refs); }
   std::string pool_key;
   SteadyClock::time_point idle_since{};
 };
@@ -379,7 +457,7 @@ class Stream final : public ResponseStream {
         deadline_(deadline),
         piece_(impl_->take_piece()),
         reusable_(reusable) {
-    status_ = parser_->get().result_int();
+    status_ = parser_->status();
   }
 
   ~Stream() override {
@@ -394,20 +472,18 @@ class Stream final : public ResponseStream {
   // Copied out of the parser only when asked for: most callers look up one field, or none.
   const HeaderList& headers() const noexcept override {
     if (!headers_copied_) {
-      for (const auto& field : parser_->get()) headers_.emplace_back(field.name_string(), field.value());
+      headers_ = parser_->field_list();
       headers_copied_ = true;
     }
     return headers_;
   }
-  std::string_view header(std::string_view name) const noexcept override { return parser_->get()[name]; }
+  std::string_view header(std::string_view name) const noexcept override { return parser_->field(name); }
 
   asio::awaitable<std::string_view> read_some() override {
     if (closed_) fail(ClientErrorKind::closed, "response stream from " + origin_ + " was closed");
     if (failed_) fail(ClientErrorKind::closed, "response stream from " + origin_ + " failed earlier");
     while (!parser_->is_done()) {
-      auto& body = parser_->get().body();
-      body.data = piece_.get();
-      body.size = kPieceSize;
+      parser_->set_piece(piece_.get(), kPieceSize);
       connection_->tcp().expires_at(deadline_);
       auto [ec, consumed] = co_await on_stream(
           *connection_, [&](auto& s) { return bhttp::async_read_some(s, connection_->buffer, *parser_, nothrow); });
@@ -417,7 +493,7 @@ class Stream final : public ResponseStream {
         failed_ = true;
         fail_io(ec, "reading the response body from", origin_);
       }
-      const std::size_t got = kPieceSize - parser_->get().body().size;
+      const std::size_t got = kPieceSize - parser_->piece_left();
       if (got > 0) co_return std::string_view(piece_.get(), got);
     }
     co_return std::string_view{};
@@ -562,7 +638,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
       fail_io(wec, "writing the request to", origin);
     }
 
-    Parser* parser = &c->parser.emplace();
+    Parser* parser = &c->new_parser();
     for (;;) {
       parser->header_limit(kHeaderLimit);
       parser->body_limit(boost::none);  // streams are unbounded; read_all() applies max_body_bytes
@@ -575,9 +651,9 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
         fail_io(rec, "reading the response header from", origin);
       }
       // Interim 1xx replies (other than 101, which we never ask for) precede the real one.
-      const unsigned status = parser->get().result_int();
+      const unsigned status = parser->status();
       if (status >= 100 && status < 200 && status != 101) {
-        parser = &c->parser.emplace();
+        parser = &c->new_parser();
         continue;
       }
       co_return std::make_unique<Stream>(std::move(impl), std::move(c), origin, deadline, request.keep_alive);

@@ -38,6 +38,13 @@ constexpr auto as_tuple_awaitable = net::as_tuple(use_awaitable);
 // so it counts at ten thousand connections (4 KiB here cost 40 MB there).
 constexpr std::size_t kReadChunk = 1024;
 
+net::awaitable<void> Exchange::respond_with(unsigned status, std::span<const FieldView> fields, std::string body) {
+  Response response{static_cast<bhttp::status>(status), request().version()};
+  for (const auto& [name, value] : fields) response.set(name, value);
+  response.body() = std::move(body);
+  co_await respond(std::move(response));
+}
+
 Response json_error_response(unsigned status, std::string_view message, unsigned http_version) {
   Response res{static_cast<bhttp::status>(status), http_version};
   res.set(bhttp::field::content_type, "application/json; charset=utf-8");
@@ -96,15 +103,56 @@ struct Worker {
 // transfer coding for a stream). Beast's serializer is not used on this path: it walks the message
 // through layers of buffer views per write, which showed up as ~10 % of the CPU of a proxied chat.
 // Fields that we set ourselves are skipped when the handler set them too.
+void begin_head(std::string& out, unsigned version, unsigned status, std::string_view reason) {
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char code[8];
+  const auto end = std::to_chars(code, code + sizeof code, status).ptr;
+  out.append(code, end);
+  out += ' ';
+  out += reason;
+  out += "\r\n";
+}
+
+// Fields that the server writes itself; a handler's own copy is dropped.
+bool is_server_field(std::string_view name) {
+  return beast::iequals(name, "connection") || beast::iequals(name, "content-length") ||
+         beast::iequals(name, "transfer-encoding") || beast::iequals(name, "server") ||
+         beast::iequals(name, "x-request-id");
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+void end_head(std::string& out, unsigned version, std::string_view request_id, bool keep_alive,
+              std::optional<std::size_t> content_length, bool chunked) {
+  out += "X-Request-Id: ";
+  out += request_id;
+  out += "\r\nServer: llamachat\r\n";
+  if (version == 10) {
+    if (keep_alive) out += "Connection: keep-alive\r\n";
+  } else if (!keep_alive) {
+    out += "Connection: close\r\n";
+  }
+  if (chunked) out += "Transfer-Encoding: chunked\r\n";
+  if (content_length) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, *content_length).ptr;
+    out += "Content-Length: ";
+    out.append(digits, end);
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
 void write_response_head(std::string& out, const Response& response, std::string_view request_id, bool keep_alive,
                          std::optional<std::size_t> content_length, bool chunked) {
-  out.clear();
   const unsigned version = response.version();
-  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(response.result_int());
-  out += ' ';
-  out += response.reason();
-  out += "\r\n";
+  begin_head(out, version, response.result_int(), response.reason());
   for (const auto& field : response.base()) {
     switch (field.name()) {
       case bhttp::field::connection:
@@ -116,26 +164,9 @@ void write_response_head(std::string& out, const Response& response, std::string
         break;
       default: break;
     }
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += "\r\n";
+    append_field(out, field.name_string(), field.value());
   }
-  out += "X-Request-Id: ";
-  out += request_id;
-  out += "\r\nServer: llamachat\r\n";
-  if (version == 10) {
-    if (keep_alive) out += "Connection: keep-alive\r\n";
-  } else if (!keep_alive) {
-    out += "Connection: close\r\n";
-  }
-  if (chunked) out += "Transfer-Encoding: chunked\r\n";
-  if (content_length) {
-    out += "Content-Length: ";
-    out += std::to_string(*content_length);
-    out += "\r\n";
-  }
-  out += "\r\n";
+  end_head(out, version, request_id, keep_alive, content_length, chunked);
 }
 
 // 1xx, 204 and 304 responses carry neither a body nor Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5).
@@ -270,6 +301,22 @@ class Connection final : public Exchange {
                         has_body ? std::optional<std::size_t>(response.body().size()) : std::nullopt, false);
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
                                                    send_body ? net::buffer(response.body()) : net::const_buffer()};
+    co_await write_all(buffers);
+  }
+
+  net::awaitable<void> respond_with(unsigned status, std::span<const FieldView> fields, std::string body) override {
+    responded_ = true;
+    if (gone_) co_return;
+    if (server_.stopping.load()) keep_alive_ = false;
+    const unsigned version = request_.version();
+    const bool has_body = status_has_body(status);
+    const bool send_body = has_body && request_.method() != bhttp::verb::head;
+    begin_head(head_, version, status, bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
+    for (const auto& [name, value] : fields)
+      if (!is_server_field(name)) append_field(head_, name, value);
+    end_head(head_, version, request_id_, keep_alive_, has_body ? std::optional<std::size_t>(body.size()) : std::nullopt,
+             false);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), send_body ? net::buffer(body) : net::const_buffer()};
     co_await write_all(buffers);
   }
 

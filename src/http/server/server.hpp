@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,8 @@ namespace llamachat::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+// One header field by reference: (name, value).
+using FieldView = std::pair<std::string_view, std::string_view>;
 
 // Every limit and timeout of the server, in one place; config fills it from flags/environment.
 struct ServerLimits {
@@ -49,6 +53,11 @@ class Exchange {
   virtual const std::string& request_id() const noexcept = 0;
   // Sends a complete response. Adds X-Request-Id, Server and keep-alive headers.
   virtual boost::asio::awaitable<void> respond(Response response) = 0;
+  // The same as respond() with a Response of this status, these fields and this body, for the hot paths:
+  // the server writes the fields as they are, without a Response (whose fields cost one allocation each).
+  // The default builds the Response; `fields` must stay valid until the awaitable completes.
+  virtual boost::asio::awaitable<void> respond_with(unsigned status, std::span<const FieldView> fields,
+                                                    std::string body);
   // Starts a chunked streaming response (status and headers of `head`; its body is ignored).
   // Returns false when the client is already gone.
   virtual boost::asio::awaitable<bool> begin_stream(Response head) = 0;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -221,6 +222,45 @@ TEST(Server, RespondSendsTheResponseWithRequestIdAndServer) {
   EXPECT_EQ(res[bhttp::field::content_length], "22");
   EXPECT_TRUE(is_request_id(res["X-Request-Id"])) << res["X-Request-Id"];
   EXPECT_TRUE(res.keep_alive());
+}
+
+TEST(Server, RespondWithWritesTheFieldsAndDropsTheServersOwn) {
+  RunningServer s([](Exchange& ex) -> net::awaitable<void> {
+    const std::array<FieldView, 4> fields{{{"Content-Type", "application/json"},
+                                           {"X-Custom", "yes"},
+                                           {"Content-Length", "999"},
+                                           {"X-Request-Id", "forged"}}};
+    co_await ex.respond_with(201, fields, "{\"ok\":true}");
+  });
+  Client c(s.port());
+  c.send(get("/"));
+  const Response res = c.read();
+  EXPECT_EQ(res.result_int(), 201u);
+  EXPECT_EQ(res.reason(), "Created");
+  EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+  EXPECT_EQ(res["X-Custom"], "yes");
+  EXPECT_EQ(res[bhttp::field::content_length], "11");
+  EXPECT_TRUE(is_request_id(res["X-Request-Id"]));
+  EXPECT_EQ(res[bhttp::field::server], "llamachat");
+  EXPECT_EQ(res.body(), "{\"ok\":true}");
+  c.send(get("/again"));  // the connection stays usable
+  EXPECT_EQ(c.read().result_int(), 201u);
+}
+
+TEST(Server, RespondWithToHeadSendsTheLengthButNoBody) {
+  RunningServer s([](Exchange& ex) -> net::awaitable<void> {
+    const std::array<FieldView, 1> fields{{{"Content-Type", "text/plain"}}};
+    co_await ex.respond_with(200, fields, "twelve bytes");
+  });
+  Client c(s.port());
+  Request head = get("/");
+  head.method(bhttp::verb::head);
+  c.send(head);
+  const Response res = c.read_head_response();
+  EXPECT_EQ(res[bhttp::field::content_length], "12");
+  EXPECT_TRUE(res.body().empty());
+  c.send(get("/"));
+  EXPECT_EQ(c.read().body(), "twelve bytes");
 }
 
 TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {

@@ -39,6 +39,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kPieceSize = 16 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+// A pooled connection idle for less than this is reused without peeking at its socket first (take_idle).
+constexpr auto kPeekAfterIdle = std::chrono::milliseconds(1000);
 
 // Reads one response. Header fields are kept as offsets into one string, both owned by the connection
 // and reused from response to response (Beast's message type allocates once per field, six times for a
@@ -311,7 +313,10 @@ std::unique_ptr<Connection> ClientCore::take_idle(const std::string& key) {
   while (!list.empty()) {
     auto c = std::move(list.back());  // most recently used first: the likeliest to be alive
     list.pop_back();
-    if (idle_socket_usable(*c)) return c;
+    // The liveness peek is a system call; under load connections come back within milliseconds, and a server
+    // that closes one that soon is rare and covered by the transparent retry on a fresh connection.
+    const bool recent = now - c->idle_since < kPeekAfterIdle;
+    if (recent ? c->tcp().socket().is_open() : idle_socket_usable(*c)) return c;
   }
   return nullptr;
 }

@@ -134,52 +134,40 @@ std::string backend_label(const chat::Backend& backend) {
   return info.offline ? "offline" : info.name;
 }
 
-net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend, const ChatEndpointOptions& options) {
-  const http::Request& req = exchange.request();
-  auto parsed = parse_chat_input(req[bhttp::field::content_type], req.body());
-  if (auto* error = std::get_if<HttpError>(&parsed)) {
-    co_await exchange.respond(
-        json_response(error->status, "{\"error\":" + http::json_quote(error->message) + "}", req.version()));
+namespace {
+
+net::awaitable<void> respond_bad_request(http::Exchange& exchange, HttpError error) {
+  co_await exchange.respond(json_response(error.status, "{\"error\":" + http::json_quote(error.message) + "}",
+                                          exchange.request().version()));
+}
+
+// The whole reply as one JSON object (the original contract).
+net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
+                                 std::string_view label) {
+  chat::AccumulatingSink sink;
+  const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
+  if (exchange.client_gone()) co_return;
+  if (const auto* error = std::get_if<chat::Error>(&outcome)) {
+    const HttpError http_error = chat_endpoint_error(*error);
+    util::log_warn("request " + exchange.request_id() + " failed (" + std::string(error_kind_name(error->kind)) +
+                   "): " + error->message);
+    const std::string retry_after =
+        http_error.retry_after_seconds ? std::to_string(*http_error.retry_after_seconds) : std::string();
+    co_await respond_json(exchange, http_error.status, "error", http_error.message, label, retry_after);
     co_return;
   }
-  auto& input = std::get<ChatInput>(parsed);
-  const bool stream = input.stream || accepts_event_stream(req[bhttp::field::accept]);
-
-  chat::ChatRequest request;
-  request.system = chat::kDefaultSystemPrompt;
-  request.messages.push_back({chat::Role::user, std::move(input.message)});
-  request.request_id = exchange.request_id();
-  request.stream = stream;
-  request.deadline = steady_clock::now() + options.reply_deadline;
-  request.cancel = std::make_shared<chat::CancelSignal>();
-  exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
-
-  const std::string computed_label = options.backend_label.empty() ? backend_label(backend) : std::string();
-  const std::string_view label = options.backend_label.empty() ? computed_label : options.backend_label;
-
-  if (!stream) {
-    chat::AccumulatingSink sink;
-    const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
-    if (exchange.client_gone()) co_return;
-    if (const auto* error = std::get_if<chat::Error>(&outcome)) {
-      const HttpError http_error = chat_endpoint_error(*error);
-      util::log_warn("request " + exchange.request_id() + " failed (" + std::string(error_kind_name(error->kind)) +
-                     "): " + error->message);
-      const std::string retry_after =
-          http_error.retry_after_seconds ? std::to_string(*http_error.retry_after_seconds) : std::string();
-      co_await respond_json(exchange, http_error.status, "error", http_error.message, label, retry_after);
-      co_return;
-    }
-    const std::string_view reply = trimmed(sink.text());
-    if (reply.empty()) {
-      co_await respond_json(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
-      co_return;
-    }
-    co_await respond_json(exchange, 200, "reply", reply, label);
+  const std::string_view reply = trimmed(sink.text());
+  if (reply.empty()) {
+    co_await respond_json(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
     co_return;
   }
+  co_await respond_json(exchange, 200, "reply", reply, label);
+}
 
-  http::Response head{bhttp::status::ok, req.version()};
+// Server-Sent Events: a delta per piece of text, then done or error.
+net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
+                                  std::string_view label, std::chrono::milliseconds keep_alive_interval) {
+  http::Response head{bhttp::status::ok, exchange.request().version()};
   head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
   head.set(bhttp::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
@@ -190,7 +178,7 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   const auto executor = co_await net::this_coro::executor;
   SseStream sse(exchange, executor);
   // The keep-alive ticker is joined (stop_and_join_keep_alive) before `sse` goes out of scope.
-  net::co_spawn(executor, sse.keep_alive(options.keep_alive_interval), net::detached);
+  net::co_spawn(executor, sse.keep_alive(keep_alive_interval), net::detached);
 
   const chat::Outcome outcome = co_await backend.stream(std::move(request), sse);
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
@@ -206,6 +194,43 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   }
   co_await sse.stop_and_join_keep_alive();
   co_await exchange.end_stream();
+}
+
+}  // namespace
+
+// A plain function: it parses and validates now, then returns the coroutine that produces the reply (one
+// coroutine frame per request instead of two; the references it takes outlive the awaiting caller).
+net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend, const ChatEndpointOptions& options) {
+  const http::Request& req = exchange.request();
+  auto parsed = parse_chat_input(req[bhttp::field::content_type], req.body());
+  if (auto* error = std::get_if<HttpError>(&parsed)) return respond_bad_request(exchange, std::move(*error));
+  auto& input = std::get<ChatInput>(parsed);
+  const bool stream = input.stream || accepts_event_stream(req[bhttp::field::accept]);
+
+  chat::ChatRequest request;
+  request.system = chat::kDefaultSystemPrompt;
+  request.messages.push_back({chat::Role::user, std::move(input.message)});
+  request.request_id = exchange.request_id();
+  request.stream = stream;
+  request.deadline = steady_clock::now() + options.reply_deadline;
+  request.cancel = std::make_shared<chat::CancelSignal>();
+  exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
+
+  // With no label set, the backend is asked on each request; the label then lives in the coroutine.
+  if (options.backend_label.empty()) {
+    auto labelled = [](http::Exchange& ex, chat::Backend& b, chat::ChatRequest r, std::string label,
+                       bool sse, std::chrono::milliseconds interval) -> net::awaitable<void> {
+      if (sse) {
+        co_await reply_stream(ex, b, std::move(r), label, interval);
+      } else {
+        co_await reply_whole(ex, b, std::move(r), label);
+      }
+    };
+    return labelled(exchange, backend, std::move(request), backend_label(backend), stream,
+                    options.keep_alive_interval);
+  }
+  if (stream) return reply_stream(exchange, backend, std::move(request), options.backend_label, options.keep_alive_interval);
+  return reply_whole(exchange, backend, std::move(request), options.backend_label);
 }
 
 }  // namespace llamachat::api

@@ -58,6 +58,25 @@ http::Response health_response(const http::Request& req, const chat::BackendInfo
 
 }  // namespace
 
+namespace {
+
+net::awaitable<void> send(http::Exchange& exchange, http::Response response) {
+  co_await exchange.respond(std::move(response));
+}
+
+http::Response method_not_allowed(const http::Request& req, std::string_view path, std::string_view allow) {
+  auto res = http::json_error_response(405,
+                                       "method " + std::string(req.method_string()) + " not allowed on " +
+                                           std::string(path) + "; use " + std::string(allow == "POST" ? "POST" : "GET"),
+                                       req.version());
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+}  // namespace
+
+// The handler is a plain function that picks the endpoint's coroutine and returns it, so that a request
+// costs no coroutine frame of its own here (the endpoint's references outlive it: the server awaits at once).
 http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions options) {
   if (options.chat.backend_label.empty()) options.chat.backend_label = backend_label(*backend);
   auto shared_options = std::make_shared<const RouterOptions>(std::move(options));
@@ -69,41 +88,20 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
 
     if (path == "/chat") {
-      if (method != bhttp::verb::post) {
-        auto res = http::json_error_response(
-            405, "method " + std::string(req.method_string()) + " not allowed on /chat; use POST", req.version());
-        res.set(bhttp::field::allow, "POST");
-        co_await exchange.respond(std::move(res));
-        co_return;
-      }
-      co_await handle_chat(exchange, *backend, shared_options->chat);
-      co_return;
+      if (method != bhttp::verb::post) return send(exchange, method_not_allowed(req, "/chat", "POST"));
+      return handle_chat(exchange, *backend, shared_options->chat);
     }
     if (path == "/healthz") {
-      if (!is_get) {
-        auto res = http::json_error_response(
-            405, "method " + std::string(req.method_string()) + " not allowed on /healthz; use GET", req.version());
-        res.set(bhttp::field::allow, "GET, HEAD");
-        co_await exchange.respond(std::move(res));
-        co_return;
-      }
-      co_await exchange.respond(health_response(req, backend->info()));
-      co_return;
+      if (!is_get) return send(exchange, method_not_allowed(req, "/healthz", "GET, HEAD"));
+      return send(exchange, health_response(req, backend->info()));
     }
     if (const ui::EmbeddedFile* asset = find_asset(path)) {
-      if (!is_get) {
-        auto res = http::json_error_response(
-            405, "method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use GET",
-            req.version());
-        res.set(bhttp::field::allow, "GET, HEAD");
-        co_await exchange.respond(std::move(res));
-        co_return;
-      }
-      co_await exchange.respond(asset_response(*asset, req, backend->info()));
-      co_return;
+      if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
+      return send(exchange, asset_response(*asset, req, backend->info()));
     }
-    co_await exchange.respond(http::json_error_response(
-        404, "no route for " + std::string(req.method_string()) + " " + std::string(path), req.version()));
+    return send(exchange, http::json_error_response(
+                              404, "no route for " + std::string(req.method_string()) + " " + std::string(path),
+                              req.version()));
   };
 }
 

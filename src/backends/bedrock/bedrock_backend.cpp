@@ -141,6 +141,41 @@ net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, 
   }
 }
 
+http::ClientRequest BedrockBackend::signed_request(const chat::ChatRequest& request, Operation operation,
+                                                   const aws::Credentials& credentials) const {
+  const bool streaming = operation == Operation::invoke_stream || operation == Operation::converse_stream;
+  http::ClientRequest upstream;
+  upstream.method = "POST";
+  std::string base = config_.endpoint.path;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  upstream.target = base + operation_path(config_.model_id, operation);
+  upstream.body =
+      config_.api == Api::invoke ? invoke_body(request, config_.defaults) : converse_body(request, config_.defaults);
+  upstream.headers.reserve(9);
+  upstream.headers.emplace_back("host", config_.endpoint.host_header());
+  upstream.headers.emplace_back("content-type", "application/json");
+  if (operation == Operation::invoke_stream)
+    upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
+  else if (!streaming)
+    upstream.headers.emplace_back("accept", "application/json");
+
+  aws::sigv4::Request to_sign;
+  to_sign.method = upstream.method;
+  to_sign.path = upstream.target;
+  to_sign.headers.reserve(upstream.headers.size());
+  for (const auto& [name, value] : upstream.headers) to_sign.headers.push_back({name, value});
+  to_sign.payload = upstream.body;
+  aws::sigv4::SigningParams params;
+  params.time = clock_();
+  params.region = config_.region;
+  params.service = "bedrock";
+  auto signature = aws::sigv4::sign(to_sign, credentials, params);
+  for (auto& h : signature.headers_to_add) upstream.headers.emplace_back(std::move(h.name), std::move(h.value));
+  upstream.headers.emplace_back("user-agent", "llamachat/0.1");
+  if (!request.request_id.empty()) upstream.headers.emplace_back("x-amzn-trace-id", "llamachat-" + request.request_id);
+  return upstream;
+}
+
 net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& request, chat::EventSink& sink,
                                                       Operation operation, steady_clock::time_point deadline,
                                                       bool& reply_started, aws::retry::FailureKind& failure) {
@@ -153,34 +188,7 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
     failure = aws::retry::FailureKind::non_retryable;
     co_return chat::Error{chat::ErrorKind::credentials, std::string("no AWS credentials: ") + e.what()};
   }
-
-  const bool streaming = operation == Operation::invoke_stream || operation == Operation::converse_stream;
-  http::ClientRequest upstream;
-  upstream.method = "POST";
-  std::string base = config_.endpoint.path;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  upstream.target = base + operation_path(config_.model_id, operation);
-  upstream.body =
-      config_.api == Api::invoke ? invoke_body(request, config_.defaults) : converse_body(request, config_.defaults);
-  upstream.headers = {{"host", config_.endpoint.host_header()}, {"content-type", "application/json"}};
-  if (operation == Operation::invoke_stream)
-    upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
-  else if (!streaming)
-    upstream.headers.emplace_back("accept", "application/json");
-
-  aws::sigv4::Request to_sign;
-  to_sign.method = upstream.method;
-  to_sign.path = upstream.target;
-  for (const auto& [name, value] : upstream.headers) to_sign.headers.push_back({name, value});
-  to_sign.payload = upstream.body;
-  aws::sigv4::SigningParams params;
-  params.time = clock_();
-  params.region = config_.region;
-  params.service = "bedrock";
-  const auto signature = aws::sigv4::sign(to_sign, credentials, params);
-  for (const auto& h : signature.headers_to_add) upstream.headers.emplace_back(h.name, h.value);
-  upstream.headers.emplace_back("user-agent", "llamachat/0.1");
-  if (!request.request_id.empty()) upstream.headers.emplace_back("x-amzn-trace-id", "llamachat-" + request.request_id);
+  http::ClientRequest upstream = signed_request(request, operation, credentials);
 
   http::Client& client = client_for(co_await net::this_coro::executor);
   std::unique_ptr<http::ResponseStream> response;
@@ -215,82 +223,13 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
       failure = failure_of(error);
       co_return error;
     }
+    const bool streaming = operation == Operation::invoke_stream || operation == Operation::converse_stream;
     if (!streaming) {
-      const std::string body = co_await response->read_all();
-      auto parsed = parse_reply(body);
-      if (auto* error = std::get_if<chat::Error>(&parsed)) co_return *error;
-      auto& reply = std::get<ParsedReply>(parsed);
-      reply_started = true;
-      const bool delivered = co_await sink.on_delta(reply.text);
-      if (!delivered) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
-      co_return chat::Completion{reply.stop_reason, reply.usage};
+      chat::Outcome outcome = co_await read_whole_reply(*response, sink, reply_started);
+      co_return outcome;
     }
-
-    aws::event_stream::Decoder decoder;
-    std::vector<aws::event_stream::Message> messages;
-    const StreamApi api = config_.api == Api::invoke ? StreamApi::invoke : StreamApi::converse;
-    chat::Completion completion;
-    bool stopped = false;
-    for (;;) {
-      const std::string_view piece = co_await response->read_some();
-      boost::system::error_code ec;
-      messages.clear();
-      if (piece.empty()) {
-        ec = decoder.finish();
-      } else {
-        decoder.feed(piece, messages, ec);
-      }
-      for (const auto& message : messages) {
-        auto events = map_stream_message(api, message);
-        if (!events) {
-          response->close();
-          co_return chat::Error{chat::ErrorKind::bad_upstream_response,
-                                "unreadable Bedrock stream event: " + events.error().message()};
-        }
-        for (auto& event : *events) {
-          switch (event.kind) {
-            case StreamEvent::Kind::delta: {
-              if (event.text.empty()) break;
-              reply_started = true;
-              const bool delivered = co_await sink.on_delta(event.text);
-              if (!delivered) {
-                response->close();
-                co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
-              }
-              break;
-            }
-            case StreamEvent::Kind::stop:
-              completion.stop_reason = event.stop_reason;
-              stopped = true;
-              break;
-            case StreamEvent::Kind::usage:
-              completion.usage = chat::Usage{event.input_tokens.value_or(0), event.output_tokens.value_or(0)};
-              break;
-            case StreamEvent::Kind::exception: {
-              response->close();
-              chat::Error error = error_from_code(event.exception_type, event.exception_message,
-                                                  event.original_status_code.value_or(0), context);
-              error.message = "Bedrock stream failed: " + error.message;
-              failure = failure_of(error);
-              co_return error;
-            }
-            case StreamEvent::Kind::ignored: break;
-          }
-        }
-      }
-      if (ec) {
-        response->close();
-        co_return chat::Error{chat::ErrorKind::bad_upstream_response,
-                              "broken Bedrock event stream: " + ec.message() + " after " +
-                                  std::to_string(decoder.bytes_consumed()) + " bytes"};
-      }
-      if (piece.empty()) break;
-    }
-    if (!stopped) {
-      co_return chat::Error{chat::ErrorKind::bad_upstream_response,
-                            "Bedrock event stream ended before the reply was complete (no stop event)"};
-    }
-    co_return completion;
+    chat::Outcome outcome = co_await relay_event_stream(*response, sink, context, reply_started, failure);
+    co_return outcome;
   } catch (const http::ClientError& e) {
     if (request.cancel && request.cancel->emitted())
       co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
@@ -302,6 +241,89 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
     }
     co_return client_error_to_chat(e, config_.endpoint);
   }
+}
+
+net::awaitable<chat::Outcome> BedrockBackend::read_whole_reply(http::ResponseStream& response, chat::EventSink& sink,
+                                                               bool& reply_started) {
+  const std::string body = co_await response.read_all();
+  auto parsed = parse_reply(body);
+  if (auto* error = std::get_if<chat::Error>(&parsed)) co_return *error;
+  auto& reply = std::get<ParsedReply>(parsed);
+  reply_started = true;
+  const bool delivered = co_await sink.on_delta(reply.text);
+  if (!delivered) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+  co_return chat::Completion{reply.stop_reason, reply.usage};
+}
+
+net::awaitable<chat::Outcome> BedrockBackend::relay_event_stream(http::ResponseStream& response,
+                                                                 chat::EventSink& sink, const ErrorContext& context,
+                                                                 bool& reply_started,
+                                                                 aws::retry::FailureKind& failure) {
+  aws::event_stream::Decoder decoder;
+  std::vector<aws::event_stream::Message> messages;
+  const StreamApi api = config_.api == Api::invoke ? StreamApi::invoke : StreamApi::converse;
+  chat::Completion completion;
+  bool stopped = false;
+  for (;;) {
+    const std::string_view piece = co_await response.read_some();
+    boost::system::error_code ec;
+    messages.clear();
+    if (piece.empty()) {
+      ec = decoder.finish();
+    } else {
+      decoder.feed(piece, messages, ec);
+    }
+    for (const auto& message : messages) {
+      auto events = map_stream_message(api, message);
+      if (!events) {
+        response.close();
+        co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                              "unreadable Bedrock stream event: " + events.error().message()};
+      }
+      for (auto& event : *events) {
+        switch (event.kind) {
+          case StreamEvent::Kind::delta: {
+            if (event.text.empty()) break;
+            reply_started = true;
+            const bool delivered = co_await sink.on_delta(event.text);
+            if (!delivered) {
+              response.close();
+              co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
+            }
+            break;
+          }
+          case StreamEvent::Kind::stop:
+            completion.stop_reason = event.stop_reason;
+            stopped = true;
+            break;
+          case StreamEvent::Kind::usage:
+            completion.usage = chat::Usage{event.input_tokens.value_or(0), event.output_tokens.value_or(0)};
+            break;
+          case StreamEvent::Kind::exception: {
+            response.close();
+            chat::Error error = error_from_code(event.exception_type, event.exception_message,
+                                                event.original_status_code.value_or(0), context);
+            error.message = "Bedrock stream failed: " + error.message;
+            failure = failure_of(error);
+            co_return error;
+          }
+          case StreamEvent::Kind::ignored: break;
+        }
+      }
+    }
+    if (ec) {
+      response.close();
+      co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                            "broken Bedrock event stream: " + ec.message() + " after " +
+                                std::to_string(decoder.bytes_consumed()) + " bytes"};
+    }
+    if (piece.empty()) break;
+  }
+  if (!stopped) {
+    co_return chat::Error{chat::ErrorKind::bad_upstream_response,
+                          "Bedrock event stream ended before the reply was complete (no stop event)"};
+  }
+  co_return completion;
 }
 
 }  // namespace llamachat::backends::bedrock

@@ -11,6 +11,7 @@
 
 #include "aws/credentials/provider.hpp"
 #include "aws/retry/retry_strategy.hpp"
+#include "backends/bedrock/errors.hpp"
 #include "backends/bedrock/wire.hpp"
 #include "chat/backend.hpp"
 #include "http/client/client.hpp"
@@ -48,6 +49,16 @@ class BedrockBackend final : public chat::Backend {
   boost::asio::awaitable<chat::Outcome> attempt(const chat::ChatRequest& request, chat::EventSink& sink,
                                                 Operation operation, std::chrono::steady_clock::time_point deadline,
                                                 bool& reply_started, aws::retry::FailureKind& failure);
+  // The signed upstream request of one attempt (a plain function: its temporaries stay out of the
+  // coroutine frames, which Asio recycles only below 2 KiB).
+  http::ClientRequest signed_request(const chat::ChatRequest& request, Operation operation,
+                                     const aws::Credentials& credentials) const;
+  // After a 200: the whole reply (InvokeModel, Converse) or the event stream relayed to the sink.
+  boost::asio::awaitable<chat::Outcome> read_whole_reply(http::ResponseStream& response, chat::EventSink& sink,
+                                                         bool& reply_started);
+  boost::asio::awaitable<chat::Outcome> relay_event_stream(http::ResponseStream& response, chat::EventSink& sink,
+                                                           const ErrorContext& context, bool& reply_started,
+                                                           aws::retry::FailureKind& failure);
 
   BedrockConfig config_;
   std::shared_ptr<aws::credentials::Provider> credentials_;

@@ -41,6 +41,8 @@ const std::vector<Flag>& flags() {
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
       {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
       {"--log-level", "LLAMACHAT_LOG_LEVEL", "debug | info | warn | error (default info)"},
+      {"--malloc-tuning", "LLAMACHAT_MALLOC_TUNING",
+       "on | off: a larger glibc per-thread malloc cache, set by re-executing once at start (default on)"},
   };
   return all;
 }
@@ -181,6 +183,10 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
     if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
       return fail("invalid log level '" + *v + "': expected debug, info, warn or error");
     config.log_level = *v;
+  }
+  if (auto v = get("--malloc-tuning")) {
+    // Acted on by apply_malloc_tuning() before the configuration is read; checked here for typos.
+    if (*v != "on" && *v != "off") return fail("invalid LLAMACHAT_MALLOC_TUNING '" + *v + "': expected on or off");
   }
   if (auto v = get("--bedrock-api")) {
     if (*v != "invoke" && *v != "converse")

@@ -1,6 +1,8 @@
 // The /chat contract and the HTTP server's behaviour, end to end over loopback, with the offline backend.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "harness.hpp"
@@ -286,6 +288,43 @@ TEST(Shutdown, SigtermDrainsAndExitsZero) {
   Service service;
   EXPECT_EQ(post_chat(service.port, R"({"message":"bye"})").status, 200u);
   EXPECT_EQ(service.process->stop(SIGTERM), 0) << service.process->output();
+}
+
+}  // namespace
+}  // namespace llamachat::test
+
+namespace llamachat::test {
+namespace {
+
+// The environment the kernel gave the running image (after its re-execution), NUL-separated.
+std::string exec_environment(const Service& service) {
+  std::ifstream in("/proc/" + std::to_string(service.process->pid()) + "/environ", std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(MallocTuning, TheServiceRunsWithTheLargerMallocCache) {
+  Service tuned;
+  EXPECT_NE(exec_environment(tuned).find(std::string("GLIBC_TUNABLES=glibc.malloc.tcache_count=") +
+                                         std::to_string(64) + '\0'),
+            std::string::npos);
+  EXPECT_EQ(post_chat(tuned.port, R"({"message":"Hello"})").status, 200u);
+}
+
+TEST(MallocTuning, OffMeansNoReExecution) {
+  auto env = base_environment();
+  env["LLAMACHAT_MALLOC_TUNING"] = "off";
+  Service plain(env);
+  EXPECT_EQ(exec_environment(plain).find("tcache_count"), std::string::npos);
+  EXPECT_EQ(post_chat(plain.port, R"({"message":"Hello"})").status, 200u);
+}
+
+TEST(MallocTuning, TheOperatorsOwnTunablesAreKept) {
+  auto env = base_environment();
+  env["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=16";
+  Service own(env);
+  const std::string environ = exec_environment(own);
+  EXPECT_NE(environ.find(std::string("GLIBC_TUNABLES=glibc.malloc.tcache_count=16") + '\0'), std::string::npos);
+  EXPECT_EQ(environ.find("tcache_count=64"), std::string::npos);
 }
 
 }  // namespace

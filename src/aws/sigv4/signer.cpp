@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <utility>
 
 #include "util/clock.hpp"
@@ -146,8 +147,29 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// True when normalize() would change `path`: no leading "/", an empty, "." or ".." segment.
+bool needs_normalization(std::string_view path) noexcept {
+  if (path.empty() || path.front() != '/') return true;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    const std::string_view seg = path.substr(start, slash - start);
+    // An empty last segment is the trailing "/", which normalize() keeps.
+    if ((seg.empty() && slash != path.size()) || seg == "." || seg == "..") return true;
+    start = slash + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string canonical_uri(std::string_view wire_path, bool double_encode, bool normalize_path) {
-  std::string path = normalize_path ? normalize(wire_path) : std::string(wire_path.empty() ? "/" : wire_path);
+  if (wire_path.empty()) wire_path = "/";
+  // Bedrock's paths are already normal: skip building the segment list.
+  if (!normalize_path || !needs_normalization(wire_path)) return uri_encode(wire_path, double_encode ? "/" : "/%");
+  std::string path = normalize(wire_path);
   // Double encoding re-encodes '%' too; single encoding trusts the escapes already on the wire and only fixes up
   // bytes that were sent raw.
   return uri_encode(path, double_encode ? "/" : "/%");
@@ -182,36 +204,51 @@ bool is_unsigned_header(std::string_view lower_name) noexcept {
   return std::find(kNames.begin(), kNames.end(), lower_name) != kNames.end();
 }
 
-std::string canonical_header_value(std::string_view value) {
+namespace {
+
+void append_canonical_header_value(std::string& out, std::string_view value) {
   value = trim(value);
-  std::string out;
-  out.reserve(value.size());
   bool in_space = false;
-  for (const char c : value) {
-    if (is_space(c)) {
+  std::size_t run = 0;  // start of the characters not yet copied
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (is_space(value[i])) {
+      if (!in_space) out.append(value, run, i - run);
       in_space = true;
       continue;
     }
-    if (in_space) out += ' ';
+    if (in_space) {
+      out += ' ';
+      run = i;
+    }
     in_space = false;
-    out += c;
   }
-  return out;
+  out.append(value, run, std::string_view::npos);
 }
 
-CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std::vector<std::string>& signed_names) {
+struct HeaderView {
+  std::string_view name, value;
+};
+
+// canonical_headers() over views, so that sign() copies no header.
+CanonicalHeaders canonical_headers_of(std::span<const HeaderView> headers, const std::vector<std::string>& signed_names) {
   struct Entry {
-    std::string name;
-    std::string value;
+    std::string_view name;  // lower case: the header's own name, or one in `lowered`
+    std::string_view value;
   };
+  std::vector<std::string> lowered;
+  lowered.reserve(headers.size());  // never reallocates: entries point into it
   std::vector<Entry> entries;
   entries.reserve(headers.size());
-  for (const Header& h : headers) {
-    std::string name = to_lower(trim(h.name));
+  for (const HeaderView& h : headers) {
+    std::string_view name = trim(h.name);
+    if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      lowered.push_back(to_lower(name));
+      name = lowered.back();
+    }
     const bool include = signed_names.empty()
                              ? !is_unsigned_header(name)
                              : std::find(signed_names.begin(), signed_names.end(), name) != signed_names.end();
-    if (include) entries.push_back({std::move(name), canonical_header_value(h.value)});
+    if (include) entries.push_back({name, h.value});
   }
   // Stable: repeated names keep their order of appearance when joined.
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
@@ -224,14 +261,14 @@ CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std
   out.block.reserve(block_size);
   out.signed_headers.reserve(names_size);
   for (std::size_t i = 0; i < entries.size();) {
-    const std::string& name = entries[i].name;
+    const std::string_view name = entries[i].name;
     out.block += name;
     out.block += ':';
-    out.block += entries[i].value;
+    append_canonical_header_value(out.block, entries[i].value);
     std::size_t j = i + 1;
     for (; j < entries.size() && entries[j].name == name; ++j) {
       out.block += ',';
-      out.block += entries[j].value;
+      append_canonical_header_value(out.block, entries[j].value);
     }
     out.block += '\n';
     if (!out.signed_headers.empty()) out.signed_headers += ';';
@@ -239,6 +276,22 @@ CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std
     i = j;
   }
   return out;
+}
+
+}  // namespace
+
+std::string canonical_header_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  append_canonical_header_value(out, value);
+  return out;
+}
+
+CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std::vector<std::string>& signed_names) {
+  std::vector<HeaderView> views;
+  views.reserve(headers.size());
+  for (const Header& h : headers) views.push_back({h.name, h.value});
+  return canonical_headers_of(views, signed_names);
 }
 
 std::string canonical_request(std::string_view method, std::string_view canonical_uri, std::string_view canonical_query,
@@ -269,7 +322,10 @@ std::string string_to_sign(std::string_view amz_date, std::string_view credentia
   out.append(kAlgorithm).append("\n");
   out.append(amz_date).append("\n");
   out.append(credential_scope).append("\n");
-  out.append(util::sha256_hex(canonical_request));
+  const util::Sha256Digest digest = util::sha256(canonical_request);
+  const std::size_t at = out.size();
+  out.resize(at + 2 * digest.size());
+  util::to_hex(digest, out.data() + at);
   return out;
 }
 
@@ -320,10 +376,17 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
   const std::string amz_date = util::format_amz_date(params.time);
   const std::string_view date = std::string_view(amz_date).substr(0, 8);
   const bool has_token = !credentials.session_token.empty();
-  const std::string payload_hash = params.payload_hash ? *params.payload_hash : util::sha256_hex(request.payload);
+  char payload_hex[64];
+  std::string_view payload_hash;
+  if (params.payload_hash) {
+    payload_hash = *params.payload_hash;
+  } else {
+    util::to_hex(util::sha256(request.payload), payload_hex);
+    payload_hash = std::string_view(payload_hex, sizeof payload_hex);
+  }
 
-  // Headers this signer owns are replaced, never signed twice.
-  std::vector<Header> to_sign;
+  // Headers this signer owns are replaced, never signed twice. Views: nothing is copied to sign it.
+  std::vector<HeaderView> to_sign;
   to_sign.reserve(request.headers.size() + 3);
   for (const Header& h : request.headers) {
     const std::string_view name = trim(h.name);
@@ -331,9 +394,10 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
         (has_token && iequals(name, "x-amz-security-token")) ||
         (params.add_content_sha256_header && iequals(name, "x-amz-content-sha256")))
       continue;
-    to_sign.push_back(h);
+    to_sign.push_back({h.name, h.value});
   }
   SigningResult result;
+  result.headers_to_add.reserve(4);
   result.headers_to_add.push_back({"x-amz-date", amz_date});
   to_sign.push_back({"x-amz-date", amz_date});
   if (has_token) {
@@ -341,11 +405,11 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
     if (params.sign_session_token) to_sign.push_back({"x-amz-security-token", credentials.session_token});
   }
   if (params.add_content_sha256_header) {
-    result.headers_to_add.push_back({"x-amz-content-sha256", payload_hash});
+    result.headers_to_add.push_back({"x-amz-content-sha256", std::string(payload_hash)});
     to_sign.push_back({"x-amz-content-sha256", payload_hash});
   }
 
-  const CanonicalHeaders headers = canonical_headers(to_sign);
+  CanonicalHeaders headers = canonical_headers_of(to_sign, {});
   result.canonical_request =
       canonical_request(request.method, canonical_uri(request.path, params.double_encode_path, params.normalize_path),
                         canonical_query(request.query), headers, payload_hash);
@@ -353,7 +417,7 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
   result.string_to_sign = string_to_sign(amz_date, scope, result.canonical_request);
   result.signature = signature(cached_signing_key(credentials.secret_access_key, date, params.region, params.service),
                                result.string_to_sign);
-  result.signed_headers = headers.signed_headers;
+  result.signed_headers = std::move(headers.signed_headers);
   result.authorization.reserve(kAlgorithm.size() + credentials.access_key_id.size() + scope.size() +
                                result.signed_headers.size() + result.signature.size() + 40);
   result.authorization.append(kAlgorithm)

@@ -151,25 +151,28 @@ http::ClientRequest BedrockBackend::signed_request(const chat::ChatRequest& requ
   upstream.target = base + operation_path(config_.model_id, operation);
   upstream.body =
       config_.api == Api::invoke ? invoke_body(request, config_.defaults) : converse_body(request, config_.defaults);
-  upstream.headers.reserve(9);
-  upstream.headers.emplace_back("host", config_.endpoint.host_header());
-  upstream.headers.emplace_back("content-type", "application/json");
-  if (operation == Operation::invoke_stream)
-    upstream.headers.emplace_back("x-amzn-bedrock-accept", "application/json");
-  else if (!streaming)
-    upstream.headers.emplace_back("accept", "application/json");
 
+  // The headers are built once, signed where they are, then moved into the request.
   aws::sigv4::Request to_sign;
   to_sign.method = upstream.method;
   to_sign.path = upstream.target;
-  to_sign.headers.reserve(upstream.headers.size());
-  for (const auto& [name, value] : upstream.headers) to_sign.headers.push_back({name, value});
   to_sign.payload = upstream.body;
+  auto& headers = to_sign.headers;
+  headers.reserve(5);
+  headers.push_back({"host", config_.endpoint.host_header()});
+  headers.push_back({"content-type", "application/json"});
+  if (operation == Operation::invoke_stream)
+    headers.push_back({"x-amzn-bedrock-accept", "application/json"});
+  else if (!streaming)
+    headers.push_back({"accept", "application/json"});
   aws::sigv4::SigningParams params;
   params.time = clock_();
   params.region = config_.region;
   params.service = "bedrock";
   auto signature = aws::sigv4::sign(to_sign, credentials, params);
+
+  upstream.headers.reserve(headers.size() + signature.headers_to_add.size() + 2);
+  for (auto& h : headers) upstream.headers.emplace_back(std::move(h.name), std::move(h.value));
   for (auto& h : signature.headers_to_add) upstream.headers.emplace_back(std::move(h.name), std::move(h.value));
   upstream.headers.emplace_back("user-agent", "llamachat/0.1");
   if (!request.request_id.empty()) upstream.headers.emplace_back("x-amzn-trace-id", "llamachat-" + request.request_id);

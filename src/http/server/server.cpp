@@ -91,7 +91,10 @@ namespace {
 class Connection;
 
 struct Worker {
-  net::io_context ctx{1};
+  // One thread runs this context, and every socket and timer of a connection is used from that thread only
+  // (other threads post; the acceptor on worker 0 only registers new sockets, which keeps its lock). So the
+  // per-socket locks of Asio's reactor are off; its scheduler and registration locks stay.
+  net::io_context ctx{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard{ctx.get_executor()};
   std::thread thread;
   // Touched only on this worker's thread.

@@ -2,7 +2,7 @@
 # Installs what llamachat needs on Debian 12, and nothing that is already there.
 #   scripts/setup.sh run    build and run dependencies
 #   scripts/setup.sh test   + test tools (gcovr, node/npm packages for interop tests)
-#   scripts/setup.sh bench  + benchmark tools (wrk)
+#   scripts/setup.sh bench  + benchmark tools (wrk; nginx-light for the reverse-proxy reference row)
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build make pkg-config libboost1.81-dev libssl-dev zlib1g-dev ca-certificates)
 case "$mode" in
   test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 procps chromium) ;;
-  bench) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev wrk procps python3 curl) ;;
+  bench) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev wrk procps python3 curl nginx-light) ;;
   run) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <array>
+#include <exception>
 #include <memory>
 #include <span>
 
@@ -57,44 +58,86 @@ http::Response json_response(unsigned status, std::string body, unsigned version
 
 void mark_backend(http::Response& res, std::string_view label) { res.set("X-Llamachat-Backend", label); }
 
-// Writes SSE frames one at a time (the keep-alive ticker and the deltas share the socket) and keeps
-// the whole reply for the final "done" event.
+// The SSE frames of one reply. Frames queue in a buffer that one writer coroutine drains: the frames that
+// arrive while a write is in flight go out together in the next write, so a burst of deltas from one
+// upstream read costs one system call, not one each. on_delta returns once its frame is queued, or, when
+// more than kMaxQueued bytes wait, once the writer took them: a slow reader still slows the upstream read
+// (backpressure), with at most kMaxQueued bytes in between. Keeps the whole reply for the "done" event.
 class SseStream final : public chat::EventSink {
  public:
-  SseStream(http::Exchange& exchange, net::any_io_executor executor)
-      : exchange_(exchange), turn_(executor), tick_(executor) {}
+  static constexpr std::size_t kMaxQueued = 64 * 1024;
+
+  SseStream(http::Exchange& exchange, const net::any_io_executor& executor)
+      : exchange_(exchange), wake_(executor), drained_(executor), writer_done_(executor), tick_(executor),
+        ticker_done_(executor) {}
 
   net::awaitable<bool> on_delta(std::string_view text) override {
     reply_.append(text);
-    std::string frame = sse_delta(text);
-    const bool ok = co_await write(std::move(frame));
+    const std::string frame = sse_delta(text);
+    const bool ok = co_await enqueue(frame);
     co_return ok;
   }
 
-  net::awaitable<bool> write(std::string frame) {
-    while (writing_) {
-      turn_.expires_at(net::steady_timer::time_point::max());
-      co_await turn_.async_wait(net::as_tuple(net::use_awaitable));
+  // Queues one frame; false once the client is gone.
+  net::awaitable<bool> enqueue(std::string_view frame) {
+    if (exchange_.client_gone()) failed_ = true;
+    if (failed_) co_return false;
+    queued_.append(frame);
+    wake_.cancel();  // the writer may be waiting for work
+    while (queued_.size() > kMaxQueued && !failed_) {
+      drained_.expires_at(net::steady_timer::time_point::max());
+      co_await drained_.async_wait(net::as_tuple(net::use_awaitable));
     }
-    writing_ = true;
-    const bool ok = co_await exchange_.write_chunk(frame);
-    last_write_ = steady_clock::now();
-    writing_ = false;
-    turn_.cancel();
-    co_return ok;
+    co_return !failed_;
   }
 
-  // Sends a comment whenever the stream was silent for `interval`, until stop_keep_alive(); then
+  // Spawned once per reply; ends after finish() once everything queued is written (or the client left).
+  net::awaitable<void> writer() {
+    std::string batch;
+    for (;;) {
+      if (queued_.empty()) {
+        if (finishing_) break;
+        wake_.expires_at(net::steady_timer::time_point::max());
+        co_await wake_.async_wait(net::as_tuple(net::use_awaitable));
+        continue;
+      }
+      batch.swap(queued_);  // both keep their capacity: no allocation per write
+      drained_.cancel();
+      const bool ok = co_await exchange_.write_chunk(batch);
+      last_write_ = steady_clock::now();
+      batch.clear();
+      if (!ok) {
+        failed_ = true;
+        queued_.clear();
+        drained_.cancel();
+        break;
+      }
+    }
+    writer_running_ = false;
+    writer_done_.cancel();
+  }
+
+  // Lets the writer send what is queued, and waits until it has left.
+  net::awaitable<void> finish() {
+    finishing_ = true;
+    wake_.cancel();
+    while (writer_running_) {
+      writer_done_.expires_at(net::steady_timer::time_point::max());
+      co_await writer_done_.async_wait(net::as_tuple(net::use_awaitable));
+    }
+  }
+
+  // Queues a comment whenever the stream was silent for `interval`, until stop_keep_alive(); then
   // signals `finished` so that the owner can wait for it before destroying this object.
   net::awaitable<void> keep_alive(std::chrono::milliseconds interval) {
     while (!stopped_) {
       tick_.expires_at(last_write_ + interval);
       co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
       if (stopped_) break;
-      if (steady_clock::now() - last_write_ >= interval) {
-        std::string comment(kSseKeepAlive);
-        const bool ok = co_await write(std::move(comment));
+      if (steady_clock::now() - last_write_ >= interval && queued_.empty()) {
+        const bool ok = co_await enqueue(kSseKeepAlive);
         if (!ok) break;
+        last_write_ = steady_clock::now();
       }
     }
     ticker_running_ = false;
@@ -102,27 +145,29 @@ class SseStream final : public chat::EventSink {
   }
   // Stops the keep-alive ticker and waits until it has left.
   net::awaitable<void> stop_and_join_keep_alive() {
-    stop_keep_alive();
+    stopped_ = true;
+    tick_.cancel();
     while (ticker_running_) {
       ticker_done_.expires_at(net::steady_timer::time_point::max());
       co_await ticker_done_.async_wait(net::as_tuple(net::use_awaitable));
     }
-  }
-  void stop_keep_alive() {
-    stopped_ = true;
-    tick_.cancel();
   }
 
   const std::string& reply() const noexcept { return reply_; }
 
  private:
   http::Exchange& exchange_;
-  net::steady_timer turn_;
-  bool writing_ = false;
+  std::string queued_;
+  bool failed_ = false;
+  bool finishing_ = false;
+  bool writer_running_ = true;
+  net::steady_timer wake_;         // the writer waits here for frames
+  net::steady_timer drained_;      // enqueue waits here while the queue is over kMaxQueued
+  net::steady_timer writer_done_;  // finish() waits here for the writer to leave
   steady_clock::time_point last_write_ = steady_clock::now();
   std::string reply_;
   net::steady_timer tick_;
-  net::steady_timer ticker_done_{tick_.get_executor()};
+  net::steady_timer ticker_done_;
   bool stopped_ = false;
   bool ticker_running_ = true;
 };
@@ -177,22 +222,36 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
 
   const auto executor = co_await net::this_coro::executor;
   SseStream sse(exchange, executor);
-  // The keep-alive ticker is joined (stop_and_join_keep_alive) before `sse` goes out of scope.
+  // The writer and the keep-alive ticker refer to `sse`: both are joined before it goes out of scope, on
+  // every path (a backend that throws, which only a bug does, included).
+  net::co_spawn(executor, sse.writer(), net::detached);
   net::co_spawn(executor, sse.keep_alive(keep_alive_interval), net::detached);
 
-  const chat::Outcome outcome = co_await backend.stream(std::move(request), sse);
+  std::exception_ptr failure;
+  chat::Outcome outcome;
+  try {
+    outcome = co_await backend.stream(std::move(request), sse);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await sse.stop_and_join_keep_alive();
+    co_await sse.finish();
+    std::rethrow_exception(failure);
+  }
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     if (error->kind != chat::ErrorKind::cancelled) {
       util::log_warn("request " + exchange.request_id() + " stream failed (" +
                      std::string(error_kind_name(error->kind)) + "): " + error->message);
-      std::string frame = sse_error(chat_endpoint_error(*error).message);
-      co_await sse.write(std::move(frame));
+      const std::string frame = sse_error(chat_endpoint_error(*error).message);
+      co_await sse.enqueue(frame);
     }
   } else {
-    std::string frame = sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome));
-    co_await sse.write(std::move(frame));
+    const std::string frame = sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome));
+    co_await sse.enqueue(frame);
   }
   co_await sse.stop_and_join_keep_alive();
+  co_await sse.finish();
   co_await exchange.end_stream();
 }
 

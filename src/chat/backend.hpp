@@ -19,8 +19,10 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   // Delivers one piece of reply text. Awaiting it is the backpressure: a streaming sink completes
-  // only once the bytes are written to the client. Returns false when the client is gone, after
-  // which the backend must stop reading upstream and return ErrorKind::cancelled.
+  // once the bytes are written to the client or queued within a small bounded buffer (so that the
+  // deltas of one upstream read can go out in one write), and waits while that buffer is full. Returns
+  // false when the client is gone, after which the backend must stop reading upstream and return
+  // ErrorKind::cancelled.
   virtual boost::asio::awaitable<bool> on_delta(std::string_view text) = 0;
 };
 

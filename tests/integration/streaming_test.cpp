@@ -224,8 +224,9 @@ std::size_t rss_kib(pid_t pid) {
 TEST(Streaming, ASlowReaderSlowsTheUpstreamAndMemoryStaysBounded) {
   Emulator emulator;
   Service service(emulator.bedrock_environment());
-  // Tens of MB of upstream frames: far more than the loopback socket buffers hold.
-  RawClient client(service.port, chat_request_bytes(stream_body("[[emulate:words=100000]] flood")));
+  // About 25 MB of SSE (and more of upstream frames): far more than the loopback socket buffers hold, even
+  // when llamachat packs the deltas of one upstream read into one write (kernel buffers grow to ~10 MB).
+  RawClient client(service.port, chat_request_bytes(stream_body("[[emulate:words=500000]] flood")));
   ASSERT_NE(client.read_until("event: delta", std::chrono::seconds(20)).find("event: delta"), std::string::npos);
   // The client now stops reading. Give the pipeline time to fill every buffer.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

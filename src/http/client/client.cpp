@@ -463,12 +463,17 @@ class Stream final : public ResponseStream {
         piece_(impl_->take_piece()),
         reusable_(reusable) {
     status_ = parser_->status();
+    // Each read parses everything already buffered (several chunks of an event stream) into the piece,
+    // not one chunk per read: the consumer then handles a burst at once (one SSE write for all of it).
+    parser_->eager(true);
   }
 
   ~Stream() override {
     impl_->give_back_piece(std::move(piece_));
     if (connection_ && reusable_ && !closed_ && !failed_ && parser_->is_done() && parser_->keep_alive() &&
         connection_->buffer.size() == 0) {
+      // An idle pooled connection keeps a small buffer (thousands may be pooled or waiting).
+      if (connection_->buffer.capacity() > kPieceSize / 4) connection_->buffer.shrink_to_fit();
       impl_->give_back(std::move(connection_));
     }
   }
@@ -488,6 +493,9 @@ class Stream final : public ResponseStream {
     if (closed_) fail(ClientErrorKind::closed, "response stream from " + origin_ + " was closed");
     if (failed_) fail(ClientErrorKind::closed, "response stream from " + origin_ + " failed earlier");
     while (!parser_->is_done()) {
+      // A body that needs a second read is a long one (an event stream): from then on read up to a whole
+      // piece per system call instead of the few hundred bytes the header read left room for.
+      if (++reads_ == 2 && connection_->buffer.capacity() < kPieceSize) connection_->buffer.reserve(kPieceSize);
       parser_->set_piece(piece_.get(), kPieceSize);
       connection_->tcp().expires_at(deadline_);
       auto [ec, consumed] = co_await on_stream(
@@ -543,6 +551,7 @@ class Stream final : public ResponseStream {
   SteadyClock::time_point deadline_;
   std::unique_ptr<char[]> piece_;
   unsigned status_ = 0;
+  std::size_t reads_ = 0;
   mutable HeaderList headers_;
   mutable bool headers_copied_ = false;
   bool reusable_;

@@ -463,9 +463,6 @@ class Stream final : public ResponseStream {
         piece_(impl_->take_piece()),
         reusable_(reusable) {
     status_ = parser_->status();
-    // Each read parses everything already buffered (several chunks of an event stream) into the piece,
-    // not one chunk per read: the consumer then handles a burst at once (one SSE write for all of it).
-    parser_->eager(true);
   }
 
   ~Stream() override {
@@ -506,6 +503,7 @@ class Stream final : public ResponseStream {
         failed_ = true;
         fail_io(ec, "reading the response body from", origin_);
       }
+      drain_buffered();
       const std::size_t got = kPieceSize - parser_->piece_left();
       if (got > 0) co_return std::string_view(piece_.get(), got);
     }
@@ -537,6 +535,23 @@ class Stream final : public ResponseStream {
   }
 
  private:
+  // A read hands over one chunk of a chunked body; the next chunks of an event stream are often buffered
+  // already. Parse them into the piece now, without another read, so that the consumer gets the burst at
+  // once (and writes it to its client in one go). Stops at an incomplete chunk or a full piece.
+  void drain_buffered() {
+    while (!parser_->is_done() && parser_->piece_left() > 0 && connection_->buffer.size() > 0) {
+      error_code ec;
+      const std::size_t used = parser_->put(connection_->buffer.data(), ec);
+      connection_->buffer.consume(used);
+      if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
+      if (ec) {
+        failed_ = true;
+        fail_io(ec, "reading the response body from", origin_);
+      }
+      if (used == 0) break;
+    }
+  }
+
   [[noreturn]] void too_large(std::size_t limit) {
     failed_ = true;
     connection_->tcp().close();

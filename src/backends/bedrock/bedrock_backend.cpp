@@ -73,7 +73,14 @@ BedrockBackend::BedrockBackend(BedrockConfig config, std::shared_ptr<aws::creden
       credentials_(std::move(credentials)),
       clock_(std::move(clock)),
       quota_(std::make_shared<aws::retry::RetryQuota>(config_.retry.initial_quota)),
-      generation_(next_generation()) {}
+      generation_(next_generation()) {
+  // Per request these would be rebuilt identically: the model id and the endpoint are fixed.
+  std::string base = config_.endpoint.path;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  for (const Operation op : {Operation::invoke, Operation::invoke_stream, Operation::converse, Operation::converse_stream})
+    targets_[static_cast<std::size_t>(op)] = base + operation_path(config_.model_id, op);
+  host_header_ = config_.endpoint.host_header();
+}
 
 BedrockBackend::~BedrockBackend() = default;
 
@@ -146,9 +153,7 @@ http::ClientRequest BedrockBackend::signed_request(const chat::ChatRequest& requ
   const bool streaming = operation == Operation::invoke_stream || operation == Operation::converse_stream;
   http::ClientRequest upstream;
   upstream.method = "POST";
-  std::string base = config_.endpoint.path;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  upstream.target = base + operation_path(config_.model_id, operation);
+  upstream.target = targets_[static_cast<std::size_t>(operation)];
   upstream.body =
       config_.api == Api::invoke ? invoke_body(request, config_.defaults) : converse_body(request, config_.defaults);
 
@@ -159,7 +164,7 @@ http::ClientRequest BedrockBackend::signed_request(const chat::ChatRequest& requ
   to_sign.payload = upstream.body;
   auto& headers = to_sign.headers;
   headers.reserve(5);
-  headers.push_back({"host", config_.endpoint.host_header()});
+  headers.push_back({"host", host_header_});
   headers.push_back({"content-type", "application/json"});
   if (operation == Operation::invoke_stream)
     headers.push_back({"x-amzn-bedrock-accept", "application/json"});

@@ -3,6 +3,7 @@
 // body) or Converse / ConverseStream, SigV4-signed, with the SDKs' standard retries.
 #include <chrono>
 #include <memory>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -69,6 +70,8 @@ class BedrockBackend final : public chat::Backend {
   // in the per-thread shortcut of client_for(); bumped by shutdown().
   std::atomic<std::uint64_t> generation_;
   std::unordered_map<const void*, std::unique_ptr<http::Client>> clients_;  // one per worker io_context
+  std::array<std::string, 4> targets_;  // request target per Operation (endpoint path + model path)
+  std::string host_header_;
 };
 
 }  // namespace llamachat::backends::bedrock

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one benchmark command (`make bench`): installs what is missing, builds the Release binaries, runs
 # bench/run.py and prints the Markdown report (also written to build/bench/bench-report.md).
-#   bench/run.sh            full run (about 7 minutes)
+#   bench/run.sh            full run (about 8 minutes)
 #   bench/run.sh --quick    short smoke run: checks that everything works, figures are not results
 # Extra arguments go to bench/run.py (see bench/run.py --help). LLAMACHAT_BENCH_BUILD_DIR overrides the
 # build directory (default build/bench).

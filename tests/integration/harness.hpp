@@ -66,7 +66,9 @@ namespace llamachat::test {
 // A raw streaming client: sends one request, then reads the reply incrementally.
 class RawClient {
  public:
-  RawClient(std::uint16_t port, const std::string& request_bytes);
+  // receive_buffer > 0 fixes the socket's receive buffer (SO_RCVBUF, set before connecting, which also
+  // turns off the kernel's autotuning for it): a reader that stops then holds only that much.
+  RawClient(std::uint16_t port, const std::string& request_bytes, int receive_buffer = 0);
   ~RawClient();
   // Reads until the bytes received so far contain `needle` or the timeout passes; returns all bytes so far.
   std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -143,7 +143,12 @@ struct RawClient::Impl {
   std::string received;
 };
 
-RawClient::RawClient(std::uint16_t port, const std::string& request_bytes) : impl_(std::make_unique<Impl>()) {
+RawClient::RawClient(std::uint16_t port, const std::string& request_bytes, int receive_buffer)
+    : impl_(std::make_unique<Impl>()) {
+  if (receive_buffer > 0) {
+    impl_->socket.open(net::ip::tcp::v4());
+    impl_->socket.set_option(net::socket_base::receive_buffer_size(receive_buffer));
+  }
   impl_->socket.connect({net::ip::make_address("127.0.0.1"), port});
   net::write(impl_->socket, net::buffer(request_bytes));
   impl_->socket.non_blocking(true);

@@ -224,10 +224,12 @@ std::size_t rss_kib(pid_t pid) {
 TEST(Streaming, ASlowReaderSlowsTheUpstreamAndMemoryStaysBounded) {
   Emulator emulator;
   Service service(emulator.bedrock_environment());
-  // About 25 MB of SSE (and more of upstream frames): far more than the loopback socket buffers hold, even
-  // when llamachat packs the deltas of one upstream read into one write (kernel buffers grow to ~10 MB).
-  RawClient client(service.port, chat_request_bytes(stream_body("[[emulate:words=500000]] flood")));
-  ASSERT_NE(client.read_until("event: delta", std::chrono::seconds(20)).find("event: delta"), std::string::npos);
+  // About 30 MB of upstream frames (10 MB of SSE), against what the sockets can hold when the client stops
+  // reading: llamachat's send buffer (autotuned up to 4 MB), this client's fixed 64 KiB, llamachat's
+  // 64 KiB SSE queue, and the upstream side's buffers (up to ~10 MB). Without backpressure the emulator
+  // would finish. (The emulator builds the whole stream first: slow in the sanitizer build.)
+  RawClient client(service.port, chat_request_bytes(stream_body("[[emulate:words=200000]] flood")), 64 * 1024);
+  ASSERT_NE(client.read_until("event: delta", std::chrono::seconds(90)).find("event: delta"), std::string::npos);
   // The client now stops reading. Give the pipeline time to fill every buffer.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto stalled = stats(emulator);

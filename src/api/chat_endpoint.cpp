@@ -1,12 +1,12 @@
 #include "api/chat_endpoint.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <array>
 #include <exception>
 #include <memory>
 #include <span>
@@ -68,7 +68,11 @@ class SseStream final : public chat::EventSink {
   static constexpr std::size_t kMaxQueued = 64 * 1024;
 
   SseStream(http::Exchange& exchange, const net::any_io_executor& executor)
-      : exchange_(exchange), wake_(executor), drained_(executor), writer_done_(executor), tick_(executor),
+      : exchange_(exchange),
+        wake_(executor),
+        drained_(executor),
+        writer_done_(executor),
+        tick_(executor),
         ticker_done_(executor) {}
 
   net::awaitable<bool> on_delta(std::string_view text) override {
@@ -182,8 +186,8 @@ std::string backend_label(const chat::Backend& backend) {
 namespace {
 
 net::awaitable<void> respond_bad_request(http::Exchange& exchange, HttpError error) {
-  co_await exchange.respond(json_response(error.status, "{\"error\":" + http::json_quote(error.message) + "}",
-                                          exchange.request().version()));
+  co_await exchange.respond(
+      json_response(error.status, "{\"error\":" + http::json_quote(error.message) + "}", exchange.request().version()));
 }
 
 // The whole reply as one JSON object (the original contract).
@@ -277,18 +281,18 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
 
   // With no label set, the backend is asked on each request; the label then lives in the coroutine.
   if (options.backend_label.empty()) {
-    auto labelled = [](http::Exchange& ex, chat::Backend& b, chat::ChatRequest r, std::string label,
-                       bool sse, std::chrono::milliseconds interval) -> net::awaitable<void> {
+    auto labelled = [](http::Exchange& ex, chat::Backend& b, chat::ChatRequest r, std::string label, bool sse,
+                       std::chrono::milliseconds interval) -> net::awaitable<void> {
       if (sse) {
         co_await reply_stream(ex, b, std::move(r), label, interval);
       } else {
         co_await reply_whole(ex, b, std::move(r), label);
       }
     };
-    return labelled(exchange, backend, std::move(request), backend_label(backend), stream,
-                    options.keep_alive_interval);
+    return labelled(exchange, backend, std::move(request), backend_label(backend), stream, options.keep_alive_interval);
   }
-  if (stream) return reply_stream(exchange, backend, std::move(request), options.backend_label, options.keep_alive_interval);
+  if (stream)
+    return reply_stream(exchange, backend, std::move(request), options.backend_label, options.keep_alive_interval);
   return reply_whole(exchange, backend, std::move(request), options.backend_label);
 }
 

@@ -99,9 +99,9 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
       return send(exchange, asset_response(*asset, req, backend->info()));
     }
-    return send(exchange, http::json_error_response(
-                              404, "no route for " + std::string(req.method_string()) + " " + std::string(path),
-                              req.version()));
+    return send(exchange,
+                http::json_error_response(
+                    404, "no route for " + std::string(req.method_string()) + " " + std::string(path), req.version()));
   };
 }
 

@@ -31,7 +31,8 @@ std::string format_amz_date(std::chrono::system_clock::time_point t) {
   const std::tm tm = to_utc(t);
   std::string out(16, '0');  // YYYYMMDDTHHMMSSZ
   const auto put = [&out](std::size_t at, int value, int width) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
   };
   put(0, tm.tm_year + 1900, 4);
   put(4, tm.tm_mon + 1, 2);

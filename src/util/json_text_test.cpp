@@ -49,7 +49,9 @@ TEST(JsonText, EveryByteValueAtEveryPositionOfAWord) {
 }
 
 TEST(JsonText, MixedTextAndUtf8) {
-  const std::string text = "Gr\xC3\xBC\xC3\x9F" "e \"quoted\" \\ back\x01slash\ttab\nline \xF0\x9F\x98\x80 end";
+  const std::string text =
+      "Gr\xC3\xBC\xC3\x9F"
+      "e \"quoted\" \\ back\x01slash\ttab\nline \xF0\x9F\x98\x80 end";
   EXPECT_EQ(json_quote(text), reference_quote(text));
   EXPECT_EQ(json_quote(""), "\"\"");
 }

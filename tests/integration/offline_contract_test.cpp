@@ -304,8 +304,8 @@ std::string exec_environment(const Service& service) {
 
 TEST(MallocTuning, TheServiceRunsWithTheLargerMallocCache) {
   Service tuned;
-  EXPECT_NE(exec_environment(tuned).find(std::string("GLIBC_TUNABLES=glibc.malloc.tcache_count=") +
-                                         std::to_string(64) + '\0'),
+  EXPECT_NE(exec_environment(tuned).find(std::string("GLIBC_TUNABLES=glibc.malloc.tcache_count=") + std::to_string(64) +
+                                         '\0'),
             std::string::npos);
   EXPECT_EQ(post_chat(tuned.port, R"({"message":"Hello"})").status, 200u);
 }

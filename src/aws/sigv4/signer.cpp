@@ -230,7 +230,8 @@ struct HeaderView {
 };
 
 // canonical_headers() over views, so that sign() copies no header.
-CanonicalHeaders canonical_headers_of(std::span<const HeaderView> headers, const std::vector<std::string>& signed_names) {
+CanonicalHeaders canonical_headers_of(std::span<const HeaderView> headers,
+                                      const std::vector<std::string>& signed_names) {
   struct Entry {
     std::string_view name;  // lower case: the header's own name, or one in `lowered`
     std::string_view value;

@@ -77,7 +77,8 @@ BedrockBackend::BedrockBackend(BedrockConfig config, std::shared_ptr<aws::creden
   // Per request these would be rebuilt identically: the model id and the endpoint are fixed.
   std::string base = config_.endpoint.path;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  for (const Operation op : {Operation::invoke, Operation::invoke_stream, Operation::converse, Operation::converse_stream})
+  for (const Operation op :
+       {Operation::invoke, Operation::invoke_stream, Operation::converse, Operation::converse_stream})
     targets_[static_cast<std::size_t>(op)] = base + operation_path(config_.model_id, op);
   host_header_ = config_.endpoint.host_header();
 }
@@ -263,9 +264,8 @@ net::awaitable<chat::Outcome> BedrockBackend::read_whole_reply(http::ResponseStr
   co_return chat::Completion{reply.stop_reason, reply.usage};
 }
 
-net::awaitable<chat::Outcome> BedrockBackend::relay_event_stream(http::ResponseStream& response,
-                                                                 chat::EventSink& sink, const ErrorContext& context,
-                                                                 bool& reply_started,
+net::awaitable<chat::Outcome> BedrockBackend::relay_event_stream(http::ResponseStream& response, chat::EventSink& sink,
+                                                                 const ErrorContext& context, bool& reply_started,
                                                                  aws::retry::FailureKind& failure) {
   aws::event_stream::Decoder decoder;
   std::vector<aws::event_stream::Message> messages;

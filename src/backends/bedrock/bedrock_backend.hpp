@@ -1,11 +1,11 @@
 #pragma once
 // chat::Backend for Amazon Bedrock Runtime: InvokeModel / InvokeModelWithResponseStream (Llama native
 // body) or Converse / ConverseStream, SigV4-signed, with the SDKs' standard retries.
-#include <chrono>
-#include <memory>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>

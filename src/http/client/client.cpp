@@ -661,7 +661,8 @@ asio::awaitable<std::unique_ptr<ResponseStream>> open_stream(std::shared_ptr<Cli
     }
 
     c->tcp().expires_at(deadline);
-    auto [wec, written] = co_await on_stream(*c, [&](auto& s) { return asio::async_write(s, request_buffers, nothrow); });
+    auto [wec, written] =
+        co_await on_stream(*c, [&](auto& s) { return asio::async_write(s, request_buffers, nothrow); });
     if (wec) {
       if (reused && wec != beast::error::timeout) continue;
       fail_io(wec, "writing the request to", origin);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,6 +15,7 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -317,9 +317,10 @@ class Connection final : public Exchange {
     begin_head(head_, version, status, bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
     for (const auto& [name, value] : fields)
       if (!is_server_field(name)) append_field(head_, name, value);
-    end_head(head_, version, request_id_, keep_alive_, has_body ? std::optional<std::size_t>(body.size()) : std::nullopt,
-             false);
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), send_body ? net::buffer(body) : net::const_buffer()};
+    end_head(head_, version, request_id_, keep_alive_,
+             has_body ? std::optional<std::size_t>(body.size()) : std::nullopt, false);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                                   send_body ? net::buffer(body) : net::const_buffer()};
     co_await write_all(buffers);
   }
 
@@ -348,8 +349,9 @@ class Connection final : public Exchange {
     const auto [end, ec] = std::to_chars(size_line, size_line + 16, data.size(), 16);
     end[0] = '\r';
     end[1] = '\n';
-    const std::array<net::const_buffer, 3> buffers{net::buffer(size_line, static_cast<std::size_t>(end + 2 - size_line)),
-                                                   net::buffer(data), net::buffer("\r\n", 2)};
+    const std::array<net::const_buffer, 3> buffers{
+        net::buffer(size_line, static_cast<std::size_t>(end + 2 - size_line)), net::buffer(data),
+        net::buffer("\r\n", 2)};
     const bool ok = co_await write_all(buffers);
     co_return ok;
   }

@@ -13,9 +13,9 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "util/json_text.hpp"
 

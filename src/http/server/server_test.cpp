@@ -462,7 +462,8 @@ TEST(Server, RequestsPipelinedInOneWriteWhileWatchingAreAnsweredInOrder) {
     co_await ex.respond(text(200, std::string(ex.request().target())));
   });
   Client c(s.port());
-  c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\nGET /three HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send(
+      "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\nGET /three HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(c.read().body(), "/one");
   EXPECT_EQ(c.read().body(), "/two");
   EXPECT_EQ(c.read().body(), "/three");

@@ -88,10 +88,7 @@ class SseStream final : public chat::EventSink {
     if (failed_) co_return false;
     queued_.append(frame);
     wake_.cancel();  // the writer may be waiting for work
-    while (queued_.size() > kMaxQueued && !failed_) {
-      drained_.expires_at(net::steady_timer::time_point::max());
-      co_await drained_.async_wait(net::as_tuple(net::use_awaitable));
-    }
+    while (queued_.size() > kMaxQueued && !failed_) co_await signalled(drained_);
     co_return !failed_;
   }
 
@@ -101,8 +98,7 @@ class SseStream final : public chat::EventSink {
     for (;;) {
       if (queued_.empty()) {
         if (finishing_) break;
-        wake_.expires_at(net::steady_timer::time_point::max());
-        co_await wake_.async_wait(net::as_tuple(net::use_awaitable));
+        co_await signalled(wake_);
         continue;
       }
       batch.swap(queued_);  // both keep their capacity: no allocation per write
@@ -125,10 +121,7 @@ class SseStream final : public chat::EventSink {
   net::awaitable<void> finish() {
     finishing_ = true;
     wake_.cancel();
-    while (writer_running_) {
-      writer_done_.expires_at(net::steady_timer::time_point::max());
-      co_await writer_done_.async_wait(net::as_tuple(net::use_awaitable));
-    }
+    while (writer_running_) co_await signalled(writer_done_);
   }
 
   // Queues a comment whenever the stream was silent for `interval`, until stop_keep_alive(); then
@@ -151,15 +144,18 @@ class SseStream final : public chat::EventSink {
   net::awaitable<void> stop_and_join_keep_alive() {
     stopped_ = true;
     tick_.cancel();
-    while (ticker_running_) {
-      ticker_done_.expires_at(net::steady_timer::time_point::max());
-      co_await ticker_done_.async_wait(net::as_tuple(net::use_awaitable));
-    }
+    while (ticker_running_) co_await signalled(ticker_done_);
   }
 
   const std::string& reply() const noexcept { return reply_; }
 
  private:
+  // The coroutines of one reply signal each other by cancelling a timer that waits forever.
+  static auto signalled(net::steady_timer& timer) {
+    timer.expires_at(net::steady_timer::time_point::max());
+    return timer.async_wait(net::as_tuple(net::use_awaitable));
+  }
+
   http::Exchange& exchange_;
   std::string queued_;
   bool failed_ = false;

@@ -58,6 +58,12 @@ http::Response json_response(unsigned status, std::string body, unsigned version
 
 void mark_backend(http::Response& res, std::string_view label) { res.set("X-Llamachat-Backend", label); }
 
+// The coroutines of one SSE reply signal each other by cancelling a timer that waits forever.
+auto signalled(net::steady_timer& timer) {
+  timer.expires_at(net::steady_timer::time_point::max());
+  return timer.async_wait(net::as_tuple(net::use_awaitable));
+}
+
 // The SSE frames of one reply. Frames queue in a buffer that one writer coroutine drains: the frames that
 // arrive while a write is in flight go out together in the next write, so a burst of deltas from one
 // upstream read costs one system call, not one each. on_delta returns once its frame is queued, or, when
@@ -150,12 +156,6 @@ class SseStream final : public chat::EventSink {
   const std::string& reply() const noexcept { return reply_; }
 
  private:
-  // The coroutines of one reply signal each other by cancelling a timer that waits forever.
-  static auto signalled(net::steady_timer& timer) {
-    timer.expires_at(net::steady_timer::time_point::max());
-    return timer.async_wait(net::as_tuple(net::use_awaitable));
-  }
-
   http::Exchange& exchange_;
   std::string queued_;
   bool failed_ = false;

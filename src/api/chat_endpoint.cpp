@@ -130,8 +130,8 @@ class SseStream final : public chat::EventSink {
     while (writer_running_) co_await signalled(writer_done_);
   }
 
-  // Queues a comment whenever the stream was silent for `interval`, until stop_keep_alive(); then
-  // signals `finished` so that the owner can wait for it before destroying this object.
+  // Queues a comment whenever the stream was silent for `interval`, until stop_and_join_keep_alive(),
+  // which it then wakes (ticker_done_) so that the owner can wait for it before destroying this object.
   net::awaitable<void> keep_alive(std::chrono::milliseconds interval) {
     while (!stopped_) {
       tick_.expires_at(last_write_ + interval);
@@ -188,7 +188,7 @@ net::awaitable<void> respond_bad_request(http::Exchange& exchange, HttpError err
 
 // The whole reply as one JSON object (the original contract).
 net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
-                                 std::string_view label) {
+                                 std::string label) {
   chat::AccumulatingSink sink;
   const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
   if (exchange.client_gone()) co_return;
@@ -211,7 +211,7 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
 
 // Server-Sent Events: a delta per piece of text, then done or error.
 net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
-                                  std::string_view label, std::chrono::milliseconds keep_alive_interval) {
+                                  std::string label, std::chrono::milliseconds keep_alive_interval) {
   http::Response head{bhttp::status::ok, exchange.request().version()};
   head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
   head.set(bhttp::field::cache_control, "no-cache");
@@ -275,21 +275,11 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   request.cancel = std::make_shared<chat::CancelSignal>();
   exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
 
-  // With no label set, the backend is asked on each request; the label then lives in the coroutine.
-  if (options.backend_label.empty()) {
-    auto labelled = [](http::Exchange& ex, chat::Backend& b, chat::ChatRequest r, std::string label, bool sse,
-                       std::chrono::milliseconds interval) -> net::awaitable<void> {
-      if (sse) {
-        co_await reply_stream(ex, b, std::move(r), label, interval);
-      } else {
-        co_await reply_whole(ex, b, std::move(r), label);
-      }
-    };
-    return labelled(exchange, backend, std::move(request), backend_label(backend), stream, options.keep_alive_interval);
-  }
-  if (stream)
-    return reply_stream(exchange, backend, std::move(request), options.backend_label, options.keep_alive_interval);
-  return reply_whole(exchange, backend, std::move(request), options.backend_label);
+  // The label travels by value ("offline", "bedrock": short strings, no allocation); with none set, the
+  // backend is asked.
+  std::string label = options.backend_label.empty() ? backend_label(backend) : options.backend_label;
+  if (stream) return reply_stream(exchange, backend, std::move(request), std::move(label), options.keep_alive_interval);
+  return reply_whole(exchange, backend, std::move(request), std::move(label));
 }
 
 }  // namespace llamachat::api

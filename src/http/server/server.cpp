@@ -156,19 +156,8 @@ void write_response_head(std::string& out, const Response& response, std::string
                          std::optional<std::size_t> content_length, bool chunked) {
   const unsigned version = response.version();
   begin_head(out, version, response.result_int(), response.reason());
-  for (const auto& field : response.base()) {
-    switch (field.name()) {
-      case bhttp::field::connection:
-      case bhttp::field::content_length:
-      case bhttp::field::transfer_encoding:
-      case bhttp::field::server: continue;
-      case bhttp::field::unknown:
-        if (beast::iequals(field.name_string(), "x-request-id")) continue;
-        break;
-      default: break;
-    }
-    append_field(out, field.name_string(), field.value());
-  }
+  for (const auto& field : response.base())
+    if (!is_server_field(field.name_string())) append_field(out, field.name_string(), field.value());
   end_head(out, version, request_id, keep_alive, content_length, chunked);
 }
 

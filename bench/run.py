@@ -575,8 +575,8 @@ def percent(ratio):
 
 def render_comparison(load, base_load, args):
     """Baseline and current llamachat, row by row: the before-and-after of one run."""
-    L = [f"## Before and after: baseline {args.baseline_label} against the current tree\n",
-         "Both builds ran in this run against the same fake upstream, each llamachat row on both binaries back "
+    L = ["## Before and after: the baseline against the current tree\n",
+         "The baseline is the build named in the table above. Both builds ran in this run against the same fake upstream, each llamachat row on both binaries back "
          "to back (the one that goes first alternates between repetitions), so a ratio compares two moments a few "
          "seconds apart. *current / baseline* is the median of the per-repetition ratios of req/s (above 1: the "
          "current tree is faster) and of CPU µs per request (below 1: it is cheaper); *vs ceiling* is each "
@@ -613,7 +613,8 @@ def render(info, load, base_load, extra, args, load_before, load_after):
     for k in ("date", "commit", "build", "cpu", "memory", "os", "wrk"):
         L.append(f"| {k} | {info[k]} |")
     if args.baseline_bin:
-        L.append(f"| baseline | {args.baseline_label}, built in {os.path.relpath(args.baseline_bin, ROOT)} |")
+        label = args.baseline_label.replace("|", "\\|")
+        L.append(f"| baseline | {label}, built in {os.path.relpath(args.baseline_bin, ROOT)} |")
     L.append(f"| load average (1 min) | {load_before:.2f} before, {load_after:.2f} after |")
     L.append(f"| settings | {args.duration} s per run, median of {args.repeat} interleaved repetitions; "
              f"fake upstream and llamachat with one worker thread per CPU |")

@@ -93,7 +93,7 @@ if [[ -n "$baseline_sha" ]]; then
     echo "$baseline_sha" >"$stamp"
   fi
   baseline_args=(--baseline-bin "$baseline_bin"
-    --baseline-label "$baseline_rev ($(git log -1 --format='%h %s' "$baseline_sha"))")
+    --baseline-label "$baseline_rev ($(git log -1 --format='%h: %s' "$baseline_sha"))")
 fi
 
 exec python3 bench/run.py --build-dir "$build_dir" "${baseline_args[@]}" "${args[@]}"

@@ -14,6 +14,7 @@ Every loop is bounded in time and count; every process started here is stopped h
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -350,7 +351,9 @@ def load_table(servers, rows, args):
                         runs.reverse()
                 for label, p, into in runs:
                     log(f"rep {rep + 1}/{args.repeat}: {label}{ep.name}, {c} connection(s)")
-                    into.setdefault((ep.name, c), []).append(measured_run(p, p.port, ep, c, args.duration))
+                    r = measured_run(p, p.port, ep, c, args.duration)
+                    log(f"  {r['rps']:,.0f} req/s, {r['cpu_us_per_req']:.1f} µs CPU/req, {r['error_count']} errors")
+                    into.setdefault((ep.name, c), []).append(r)
     return results, baseline
 
 
@@ -569,6 +572,22 @@ def ceiling_ratio(load, ep, c):
     return paired_ratio(load[(ep.name, c)], load[(CEILING_OF[ep.name], c)])
 
 
+def balanced_ratios(runs, base_runs, key):
+    """current / baseline of one figure, one estimate per two consecutive repetitions: the geometric mean of
+    the ratio when the current build went first and the ratio when the baseline did. On a loaded machine the
+    run that goes first is often faster (GET / by 6-25 % in an A/A run), and the two orders cancel that out."""
+    ratios = [r[key] / b[key] if b[key] else float("nan") for r, b in zip(runs, base_runs)]
+    return [math.sqrt(x * y) for x, y in zip(ratios[0::2], ratios[1::2]) if x > 0 and y > 0]
+
+
+def ratio_cell(estimates, bold=False):
+    """The median of the balanced estimates and, when there are several, their range (the noise of the run)."""
+    if not estimates:
+        return "n/a"
+    mid = f"**{fmt(median(estimates), 3)}**" if bold else fmt(median(estimates), 3)
+    return mid if len(estimates) == 1 else f"{mid} ({fmt(min(estimates), 2)}-{fmt(max(estimates), 2)})"
+
+
 def percent(ratio):
     return "" if ratio is None else f"{fmt(ratio * 100)} %"
 
@@ -576,11 +595,14 @@ def percent(ratio):
 def render_comparison(load, base_load, args):
     """Baseline and current llamachat, row by row: the before-and-after of one run."""
     L = ["## Before and after: the baseline against the current tree\n",
-         "The baseline is the build named in the table above. Both builds ran in this run against the same fake upstream, each llamachat row on both binaries back "
-         "to back (the one that goes first alternates between repetitions), so a ratio compares two moments a few "
-         "seconds apart. *current / baseline* is the median of the per-repetition ratios of req/s (above 1: the "
-         "current tree is faster) and of CPU µs per request (below 1: it is cheaper); *vs ceiling* is each "
-         "build's req/s over the fake upstream's own in the same repetition.\n",
+         "The baseline is the build named in the first table. Both builds ran in this run against the same fake "
+         "upstream, each llamachat row on both binaries back to back, the one that goes first alternating from one "
+         f"repetition to the next ({args.repeat} repetitions: {args.repeat // 2} "
+         f"pair{'s' if args.repeat > 2 else ''} of them). *current / "
+         "baseline* is, for req/s (above 1: the current tree is faster) and CPU µs per request (below 1: it is "
+         "cheaper), the median over those pairs of the geometric mean of the two orders' ratios, with the range "
+         "of the pairs in brackets: a difference inside the range is noise. *vs ceiling* is each build's req/s "
+         "over the fake upstream's own in the same repetition.\n",
          "| Endpoint | Conns | Req/s baseline | Req/s current | current / baseline | vs ceiling baseline | "
          "vs ceiling current | CPU µs/req baseline | CPU µs/req current | CPU current / baseline | "
          "p99 ms baseline / current | Errors baseline / current |",
@@ -591,15 +613,13 @@ def render_comparison(load, base_load, args):
             if not runs or not base_runs:
                 continue
             a, b = agg(runs), agg(base_runs)
-            cpu_ratio = median([r["cpu_us_per_req"] / u["cpu_us_per_req"] for r, u in zip(runs, base_runs)
-                                if u["cpu_us_per_req"]])
             vs_base = None
             if ep.name in CEILING_OF and (CEILING_OF[ep.name], c) in load:
                 vs_base = paired_ratio(base_runs, load[(CEILING_OF[ep.name], c)])
             L.append(f"| {ep.name} | {c} | {fmt(b['rps'], 0)} | {fmt(a['rps'], 0)} | "
-                     f"**{fmt(paired_ratio(runs, base_runs), 3)}** | {percent(vs_base)} | "
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'rps'), bold=True)} | {percent(vs_base)} | "
                      f"{percent(ceiling_ratio(load, ep, c))} | {fmt(b['cpu'])} | {fmt(a['cpu'])} | "
-                     f"{fmt(cpu_ratio, 3)} | {fmt(b['p99'], 2)} / {fmt(a['p99'], 2)} | {b['errors']} / {a['errors']} |")
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'cpu_us_per_req'))} | {fmt(b['p99'], 2)} / {fmt(a['p99'], 2)} | {b['errors']} / {a['errors']} |")
     L.append("")
     return L
 
@@ -818,6 +838,8 @@ def main():
     if args.no_nginx:
         rows = {(ep, c) for ep, c in rows if ep.target != "nginx"}
     if args.baseline_bin:
+        # Every pair of repetitions runs the two builds in both orders (see balanced_ratios).
+        args.repeat += args.repeat % 2
         args.baseline_bin = os.path.abspath(args.baseline_bin)
         args.baseline_label = args.baseline_label or os.path.relpath(args.baseline_bin, ROOT)
         if not any(ep.target == "llamachat" for ep, _ in rows):

@@ -5,9 +5,10 @@
 #   bench/run.sh --quick    short smoke run: checks that everything works, figures are not results
 #   bench/run.sh --baseline REV [--rows chat50,sse50]
 #                           before and after in one run: also builds llamachat (Release) as of the git
-#                           revision REV (a sha, a branch, HEAD~3, origin/main...) and measures both binaries,
-#                           interleaved, against the same fake upstream (built from the current tree); the
-#                           report adds a table of baseline, current and current/baseline for each row.
+#                           revision REV (a sha, a branch, HEAD~3, origin/main...) and measures both binaries
+#                           against the same fake upstream (built from the current tree), each row on both back
+#                           to back, the order alternating between repetitions; the report adds a table of
+#                           baseline, current and current/baseline (balanced over both orders) for each row.
 #                           --rows limits the run to those rows of the load table (see bench/run.py --help
 #                           for their names); the other sections are then skipped. Through make:
 #                           make bench BENCH_ARGS="--baseline origin/main --rows chat50,sse50"

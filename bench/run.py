@@ -565,11 +565,13 @@ def paired_ratio(runs, over):
     return median([r["rps"] / u["rps"] for r, u in zip(runs, over) if u["rps"]])
 
 
-def ceiling_ratio(load, ep, c):
-    """A row's throughput over its ceiling's (None when it has no ceiling or the ceiling was not measured)."""
-    if ep.name not in CEILING_OF or (CEILING_OF[ep.name], c) not in load or (ep.name, c) not in load:
+def ceiling_ratio(load, ep, c, runs=None):
+    """A row's throughput over its ceiling's in `load`; `runs` stands for the row's own runs (the baseline's).
+    None when the row has no ceiling, or it or its ceiling was not measured."""
+    runs = runs or load.get((ep.name, c))
+    if ep.name not in CEILING_OF or (CEILING_OF[ep.name], c) not in load or not runs:
         return None
-    return paired_ratio(load[(ep.name, c)], load[(CEILING_OF[ep.name], c)])
+    return paired_ratio(runs, load[(CEILING_OF[ep.name], c)])
 
 
 def balanced_ratios(runs, base_runs, key):
@@ -594,15 +596,15 @@ def percent(ratio):
 
 def render_comparison(load, base_load, args):
     """Baseline and current llamachat, row by row: the before-and-after of one run."""
+    pairs = f"{args.repeat // 2} pair{'s' if args.repeat > 2 else ''}"
     L = ["## Before and after: the baseline against the current tree\n",
          "The baseline is the build named in the first table. Both builds ran in this run against the same fake "
-         "upstream, each llamachat row on both binaries back to back, the one that goes first alternating from one "
-         f"repetition to the next ({args.repeat} repetitions: {args.repeat // 2} "
-         f"pair{'s' if args.repeat > 2 else ''} of them). *current / "
-         "baseline* is, for req/s (above 1: the current tree is faster) and CPU µs per request (below 1: it is "
-         "cheaper), the median over those pairs of the geometric mean of the two orders' ratios, with the range "
-         "of the pairs in brackets: a difference inside the range is noise. *vs ceiling* is each build's req/s "
-         "over the fake upstream's own in the same repetition.\n",
+         "upstream, each llamachat row on both binaries back to back, the one that goes first alternating from "
+         f"one repetition to the next ({args.repeat} repetitions: {pairs} of them). *current / baseline* is, for "
+         "req/s (above 1: the current tree is faster) and CPU µs per request (below 1: it is cheaper), the median "
+         "over those pairs of the geometric mean of the two orders' ratios, with the range of the pairs in "
+         "brackets: a difference inside the range is noise. *vs ceiling* is each build's req/s over the fake "
+         "upstream's own in the same repetition.\n",
          "| Endpoint | Conns | Req/s baseline | Req/s current | current / baseline | vs ceiling baseline | "
          "vs ceiling current | CPU µs/req baseline | CPU µs/req current | CPU current / baseline | "
          "p99 ms baseline / current | Errors baseline / current |",
@@ -613,13 +615,12 @@ def render_comparison(load, base_load, args):
             if not runs or not base_runs:
                 continue
             a, b = agg(runs), agg(base_runs)
-            vs_base = None
-            if ep.name in CEILING_OF and (CEILING_OF[ep.name], c) in load:
-                vs_base = paired_ratio(base_runs, load[(CEILING_OF[ep.name], c)])
             L.append(f"| {ep.name} | {c} | {fmt(b['rps'], 0)} | {fmt(a['rps'], 0)} | "
-                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'rps'), bold=True)} | {percent(vs_base)} | "
-                     f"{percent(ceiling_ratio(load, ep, c))} | {fmt(b['cpu'])} | {fmt(a['cpu'])} | "
-                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'cpu_us_per_req'))} | {fmt(b['p99'], 2)} / {fmt(a['p99'], 2)} | {b['errors']} / {a['errors']} |")
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'rps'), bold=True)} | "
+                     f"{percent(ceiling_ratio(load, ep, c, base_runs))} | {percent(ceiling_ratio(load, ep, c))} | "
+                     f"{fmt(b['cpu'])} | {fmt(a['cpu'])} | "
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'cpu_us_per_req'))} | "
+                     f"{fmt(b['p99'], 2)} / {fmt(a['p99'], 2)} | {b['errors']} / {a['errors']} |")
     L.append("")
     return L
 
@@ -662,8 +663,8 @@ def render(info, load, base_load, extra, args, load_before, load_after):
                 continue
             a = agg(runs)
             L.append(f"| {ep.name} | {c} | {fmt(a['rps'], 0)} | {percent(ceiling_ratio(load, ep, c))} | "
-                     f"{fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | {a['errors']} of {a['requests']:,} | {fmt(a['cpu'])} | "
-                     f"{fmt(a['cores'], 2)} | {fmt(a['rss'])} |")
+                     f"{fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | {a['errors']} of {a['requests']:,} | "
+                     f"{fmt(a['cpu'])} | {fmt(a['cores'], 2)} | {fmt(a['rss'])} |")
     L.append("")
     if extra is not None:
         L += render_sections(load, extra, args)
@@ -795,8 +796,8 @@ def render_commands(args):
              " AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:<upstream port> \\\n  AWS_ACCESS_KEY_ID=AKIDEXAMPLE "
              "AWS_SECRET_ACCESS_KEY=x AWS_EC2_METADATA_DISABLED=true llamachat --host 127.0.0.1 --port 0")
     if args.baseline_bin:
-        L.append(f"# the baseline: the same llamachat command, binary {os.path.relpath(args.baseline_bin, ROOT)}, and the same "
-                 "wrk commands against its port")
+        L.append(f"# the baseline: the same llamachat command, binary {os.path.relpath(args.baseline_bin, ROOT)}, "
+                 "and the same wrk commands against its port")
     for c in COMMANDS:
         L.append(c)
     L.append("```")

@@ -357,17 +357,20 @@ def load_table(servers, rows, args):
     return results, baseline
 
 
-def paced_latency(up0, chat0, args):
+def paced_latency(up0, chat0, args, base0=None):
     """Latency at 50 connections below saturation (each connection waits between requests), so that it is
-    service time, not queueing: llamachat versus the fake upstream straight, both at zero upstream delay."""
-    out = {"upstream": [], "chat": []}
+    service time, not queueing: llamachat versus the fake upstream straight, both at zero upstream delay.
+    With a baseline llamachat (base0), it is measured too, after the current one or before it in turn."""
+    out = {"upstream": [], "chat": [], "baseline": []}
     up_ep = ENDPOINTS[0]
     chat_ep = ENDPOINTS[1]
     # A p99 over a few thousand requests moves with the machine's hiccups: more pairs than the load table.
     for rep in range(args.latency_repeat):
         log(f"rep {rep + 1}/{args.latency_repeat}: paced latency, 50 connections, {args.pace_ms} ms pace")
         out["upstream"].append(measured_run(up0, up0.port, up_ep, 50, args.duration, pace_ms=args.pace_ms))
-        out["chat"].append(measured_run(chat0, chat0.port, chat_ep, 50, args.duration, pace_ms=args.pace_ms))
+        runs = [("chat", chat0)] + ([("baseline", base0)] if base0 else [])
+        for name, p in (runs if rep % 2 == 0 else runs[::-1]):
+            out[name].append(measured_run(p, p.port, chat_ep, 50, args.duration, pace_ms=args.pace_ms))
     return out
 
 
@@ -680,7 +683,8 @@ def render_sections(load, extra, args):
     # Latency added.
     L.append("## Latency added over the upstream (50 connections)\n")
     if args.baseline_bin:
-        L.append("This section and the ones after it measure the current tree's build only.\n")
+        L.append("From here on the figures are the current tree's build's; the paced rows add the baseline's "
+                 "(measured after the current one or before it in turn), for the latency each adds.\n")
     pu, pc = agg(paced["upstream"]), agg(paced["chat"])
     su, sc = agg([slow["upstream"]]), agg([slow["chat"]])
     L.append(f"Paced: every connection waits a random 0-{2 * args.pace_ms} ms between requests (about "
@@ -695,6 +699,11 @@ def render_sections(load, extra, args):
     L.append(f"| zero latency, paced | through llamachat | {fmt(pc['rps'], 0)} | {fmt(pc['p50'], 3)} | "
              f"{fmt(pc['p99'], 3)} | {pc['errors']} | **{fmt(pc['p50'] - pu['p50'], 3)}** | "
              f"**{fmt(pc['p99'] - pu['p99'], 3)}** |")
+    if paced["baseline"]:
+        pb = agg(paced["baseline"])
+        L.append(f"| zero latency, paced | through the baseline llamachat | {fmt(pb['rps'], 0)} | "
+                 f"{fmt(pb['p50'], 3)} | {fmt(pb['p99'], 3)} | {pb['errors']} | {fmt(pb['p50'] - pu['p50'], 3)} | "
+                 f"{fmt(pb['p99'] - pu['p99'], 3)} |")
     L.append(f"| 1 s | fake upstream straight | {fmt(su['rps'], 0)} | {fmt(su['p50'], 1)} | {fmt(su['p99'], 1)} | "
              f"{su['errors']} | | |")
     L.append(f"| 1 s | through llamachat | {fmt(sc['rps'], 0)} | {fmt(sc['p50'], 1)} | {fmt(sc['p99'], 1)} | "
@@ -841,6 +850,7 @@ def main():
     if args.baseline_bin:
         # Every pair of repetitions runs the two builds in both orders (see balanced_ratios).
         args.repeat += args.repeat % 2
+        args.latency_repeat += args.latency_repeat % 2
         args.baseline_bin = os.path.abspath(args.baseline_bin)
         args.baseline_label = args.baseline_label or os.path.relpath(args.baseline_bin, ROOT)
         if not any(ep.target == "llamachat" for ep, _ in rows):
@@ -901,12 +911,11 @@ def main():
             wrk(nginx.port, "POST", INVOKE_PATH, UPSTREAM_BODY, 50, 1)
         load, base_load = load_table({"upstream": up0, "llamachat": chat0, "baseline": base0, "nginx": nginx}, rows,
                                      args)
-        for p in (base0, nginx):
-            if p:
-                p.stop()
-                procs.remove(p)
+        if nginx:
+            nginx.stop()
+            procs.remove(nginx)
         if args.rows is None:
-            extra = other_sections(bins, workdir, up0, chat0, procs, args)
+            extra = other_sections(bins, workdir, up0, chat0, base0, procs, args)
     finally:
         for p in reversed(procs):
             p.stop()
@@ -919,12 +928,15 @@ def main():
     log(f"report written to {out}; server logs in {workdir}")
 
 
-def other_sections(bins, workdir, up0, chat0, procs, args):
-    """Everything after the load table, on the current build: paced and slow latency, concurrency, start-up,
-    footprint, micro-benchmarks. Stops chat0; every process it starts is in `procs` until stopped."""
-    paced = paced_latency(up0, chat0, args)
-    chat0.stop()
-    procs.remove(chat0)
+def other_sections(bins, workdir, up0, chat0, base0, procs, args):
+    """Everything after the load table, on the current build (and the paced latency on the baseline's too,
+    when there is one): paced and slow latency, concurrency, start-up, footprint, micro-benchmarks. Stops
+    chat0 and base0; every process it starts is in `procs` until stopped."""
+    paced = paced_latency(up0, chat0, args, base0)
+    for p in (chat0, base0):
+        if p:
+            p.stop()
+            procs.remove(p)
 
     up1 = start_upstream(bins, workdir, 1000, "1000ms")
     procs.append(up1)

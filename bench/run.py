@@ -5,12 +5,16 @@ Run through bench/run.sh (`make bench`), which builds the Release binaries first
 127.0.0.1: a fake Bedrock upstream (bench/fake_upstream), llamachat pointed at it, and wrk as the client,
 all sharing this machine's CPUs. Every figure that is compared is compared with a baseline measured in the
 same run (the fake upstream's own ceiling, measured straight at it), never with a number from elsewhere.
+With --baseline-bin (bench/run.sh --baseline REV builds it), a second llamachat runs beside the first against
+the same fake upstream, every llamachat row is measured on both, back to back, and the report compares them
+row by row: before and after in one run. --rows limits the run to some rows of the load table.
 
 Every loop is bounded in time and count; every process started here is stopped here.
 """
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -45,21 +49,22 @@ UPSTREAM_BODY = json.dumps({
 
 
 class Endpoint:
-    """One row family of the load table. Add endpoints here; each is measured at every connection count."""
+    """One row family of the load table. Add endpoints here; each is measured at every connection count.
+    `key` names the family in --rows: key + connection count names one row (chat50)."""
 
-    def __init__(self, name, target, method, path, body=None, is_ceiling=False):
-        self.name, self.target, self.method, self.path, self.body = name, target, method, path, body
+    def __init__(self, key, name, target, method, path, body=None, is_ceiling=False):
+        self.key, self.name, self.target, self.method, self.path, self.body = key, name, target, method, path, body
         self.is_ceiling = is_ceiling
 
 
 ENDPOINTS = [
-    Endpoint("fake upstream: InvokeModel (ceiling)", "upstream", "POST", INVOKE_PATH, UPSTREAM_BODY, True),
-    Endpoint("llamachat: POST /chat", "llamachat", "POST", "/chat", CHAT_BODY),
-    Endpoint("nginx reverse proxy: InvokeModel (reference)", "nginx", "POST", INVOKE_PATH, UPSTREAM_BODY),
-    Endpoint("fake upstream: InvokeModelWithResponseStream (ceiling)", "upstream", "POST", STREAM_PATH, UPSTREAM_BODY,
-             True),
-    Endpoint("llamachat: POST /chat (SSE stream)", "llamachat", "POST", "/chat", CHAT_STREAM_BODY),
-    Endpoint("llamachat: GET /", "llamachat", "GET", "/"),
+    Endpoint("invoke", "fake upstream: InvokeModel (ceiling)", "upstream", "POST", INVOKE_PATH, UPSTREAM_BODY, True),
+    Endpoint("chat", "llamachat: POST /chat", "llamachat", "POST", "/chat", CHAT_BODY),
+    Endpoint("nginx", "nginx reverse proxy: InvokeModel (reference)", "nginx", "POST", INVOKE_PATH, UPSTREAM_BODY),
+    Endpoint("stream", "fake upstream: InvokeModelWithResponseStream (ceiling)", "upstream", "POST", STREAM_PATH,
+             UPSTREAM_BODY, True),
+    Endpoint("sse", "llamachat: POST /chat (SSE stream)", "llamachat", "POST", "/chat", CHAT_STREAM_BODY),
+    Endpoint("index", "llamachat: GET /", "llamachat", "GET", "/"),
 ]
 # Which ceiling a llamachat row is compared with.
 CEILING_OF = {
@@ -68,6 +73,33 @@ CEILING_OF = {
     "llamachat: POST /chat (SSE stream)": "fake upstream: InvokeModelWithResponseStream (ceiling)",
 }
 CONNECTIONS = [1, 50, 256]
+ROWS_HELP = ("comma-separated rows of the load table, each an endpoint key and a connection count (chat50, "
+             "sse256); keys: " + ", ".join(f"{ep.key} ({ep.name})" for ep in ENDPOINTS) +
+             ". The ceiling of a chosen row is measured with it. Default: every key at " +
+             ", ".join(map(str, CONNECTIONS)) + " connections and the other sections; with --rows, the load "
+             "table only")
+
+
+def plan_rows(spec):
+    """The rows of the load table to run, as a set of (Endpoint, connections), from a --rows value (None: all
+    of them), with the ceiling of every row that is compared with one; (None, message) when the value is bad."""
+    if spec is None:
+        return {(ep, c) for ep in ENDPOINTS for c in CONNECTIONS}, None
+    by_key = {ep.key: ep for ep in ENDPOINTS}
+    by_name = {ep.name: ep for ep in ENDPOINTS}
+    rows = set()
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        m = re.fullmatch(r"([a-z]+)(\d+)", item)
+        if not m or m.group(1) not in by_key or not 1 <= int(m.group(2)) <= 20000:
+            return None, (f"unknown row '{item}': a key and a connection count (1-20000), e.g. chat50; keys: "
+                          + ", ".join(by_key))
+        ep, c = by_key[m.group(1)], int(m.group(2))
+        rows.add((ep, c))
+        if ep.name in CEILING_OF:
+            rows.add((by_name[CEILING_OF[ep.name]], c))
+    if not rows:
+        return None, "--rows names no row"
+    return rows, None
 
 
 def log(msg):
@@ -300,32 +332,45 @@ def measured_run(proc, port, ep, connections, duration, **kw):
 
 # ---------------------------------------------------------------- scenarios
 
-def load_table(servers, args):
-    """Every endpoint at every connection count, repeated; repetitions interleave so noise hits all rows."""
-    results = {}  # (name, c) -> [runs]
+def load_table(servers, rows, args):
+    """The rows of the load table, repeated; repetitions interleave so noise hits all rows. With a baseline
+    llamachat (servers["baseline"]), each llamachat row runs on both binaries back to back, the one that
+    goes first alternating from one repetition to the next. Returns (current, baseline) results, each
+    {(endpoint name, connections): [runs]}."""
+    results, baseline = {}, {}
     for rep in range(args.repeat):
-        for c in CONNECTIONS:
+        for c in sorted({c for _, c in rows}):
             for ep in ENDPOINTS:
                 proc = servers.get(ep.target)
-                if proc is None:
+                if proc is None or (ep, c) not in rows:
                     continue
-                log(f"rep {rep + 1}/{args.repeat}: {ep.name}, {c} connection(s)")
-                r = measured_run(proc, proc.port, ep, c, args.duration)
-                results.setdefault((ep.name, c), []).append(r)
-    return results
+                runs = [("", proc, results)]
+                if ep.target == "llamachat" and servers.get("baseline"):
+                    runs.append(("baseline ", servers["baseline"], baseline))
+                    if rep % 2:
+                        runs.reverse()
+                for label, p, into in runs:
+                    log(f"rep {rep + 1}/{args.repeat}: {label}{ep.name}, {c} connection(s)")
+                    r = measured_run(p, p.port, ep, c, args.duration)
+                    log(f"  {r['rps']:,.0f} req/s, {r['cpu_us_per_req']:.1f} µs CPU/req, {r['error_count']} errors")
+                    into.setdefault((ep.name, c), []).append(r)
+    return results, baseline
 
 
-def paced_latency(up0, chat0, args):
+def paced_latency(up0, chat0, args, base0=None):
     """Latency at 50 connections below saturation (each connection waits between requests), so that it is
-    service time, not queueing: llamachat versus the fake upstream straight, both at zero upstream delay."""
-    out = {"upstream": [], "chat": []}
+    service time, not queueing: llamachat versus the fake upstream straight, both at zero upstream delay.
+    With a baseline llamachat (base0), it is measured too, after the current one or before it in turn."""
+    out = {"upstream": [], "chat": [], "baseline": []}
     up_ep = ENDPOINTS[0]
     chat_ep = ENDPOINTS[1]
     # A p99 over a few thousand requests moves with the machine's hiccups: more pairs than the load table.
     for rep in range(args.latency_repeat):
         log(f"rep {rep + 1}/{args.latency_repeat}: paced latency, 50 connections, {args.pace_ms} ms pace")
         out["upstream"].append(measured_run(up0, up0.port, up_ep, 50, args.duration, pace_ms=args.pace_ms))
-        out["chat"].append(measured_run(chat0, chat0.port, chat_ep, 50, args.duration, pace_ms=args.pace_ms))
+        runs = [("chat", chat0)] + ([("baseline", base0)] if base0 else [])
+        for name, p in (runs if rep % 2 == 0 else runs[::-1]):
+            out[name].append(measured_run(p, p.port, chat_ep, 50, args.duration, pace_ms=args.pace_ms))
     return out
 
 
@@ -518,45 +563,128 @@ def machine_info(bins, build_dir):
     }
 
 
-def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, load_before, load_after):
+def paired_ratio(runs, over):
+    """Median of the ratios of two rows' req/s, paired per repetition (measured at the same moment of the run)."""
+    return median([r["rps"] / u["rps"] for r, u in zip(runs, over) if u["rps"]])
+
+
+def ceiling_ratio(load, ep, c, runs=None):
+    """A row's throughput over its ceiling's in `load`; `runs` stands for the row's own runs (the baseline's).
+    None when the row has no ceiling, or it or its ceiling was not measured."""
+    runs = runs or load.get((ep.name, c))
+    if ep.name not in CEILING_OF or (CEILING_OF[ep.name], c) not in load or not runs:
+        return None
+    return paired_ratio(runs, load[(CEILING_OF[ep.name], c)])
+
+
+def balanced_ratios(runs, base_runs, key):
+    """current / baseline of one figure, one estimate per two consecutive repetitions: the geometric mean of
+    the ratio when the current build went first and the ratio when the baseline did. On a loaded machine the
+    run that goes first is often faster (GET / by 6-25 % in an A/A run), and the two orders cancel that out."""
+    ratios = [r[key] / b[key] if b[key] else float("nan") for r, b in zip(runs, base_runs)]
+    return [math.sqrt(x * y) for x, y in zip(ratios[0::2], ratios[1::2]) if x > 0 and y > 0]
+
+
+def ratio_cell(estimates, bold=False):
+    """The median of the balanced estimates and, when there are several, their range (the noise of the run)."""
+    if not estimates:
+        return "n/a"
+    mid = f"**{fmt(median(estimates), 3)}**" if bold else fmt(median(estimates), 3)
+    return mid if len(estimates) == 1 else f"{mid} ({fmt(min(estimates), 2)}-{fmt(max(estimates), 2)})"
+
+
+def percent(ratio):
+    return "" if ratio is None else f"{fmt(ratio * 100)} %"
+
+
+def render_comparison(load, base_load, args):
+    """Baseline and current llamachat, row by row: the before-and-after of one run."""
+    pairs = f"{args.repeat // 2} pair{'s' if args.repeat > 2 else ''}"
+    L = ["## Before and after: the baseline against the current tree\n",
+         "The baseline is the build named in the first table. Both builds ran in this run against the same fake "
+         "upstream, each llamachat row on both binaries back to back, the one that goes first alternating from "
+         f"one repetition to the next ({args.repeat} repetitions: {pairs} of them). *current / baseline* is, for "
+         "req/s (above 1: the current tree is faster) and CPU µs per request (below 1: it is cheaper), the median "
+         "over those pairs of the geometric mean of the two orders' ratios, with the range of the pairs in "
+         "brackets: a difference inside the range is noise. *vs ceiling* is each build's req/s over the fake "
+         "upstream's own in the same repetition.\n",
+         "| Endpoint | Conns | Req/s baseline | Req/s current | current / baseline | vs ceiling baseline | "
+         "vs ceiling current | CPU µs/req baseline | CPU µs/req current | CPU current / baseline | "
+         "p99 ms baseline / current | Errors baseline / current |",
+         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for ep in ENDPOINTS:
+        for c in sorted({c for _, c in load}):
+            runs, base_runs = load.get((ep.name, c)), base_load.get((ep.name, c))
+            if not runs or not base_runs:
+                continue
+            a, b = agg(runs), agg(base_runs)
+            L.append(f"| {ep.name} | {c} | {fmt(b['rps'], 0)} | {fmt(a['rps'], 0)} | "
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'rps'), bold=True)} | "
+                     f"{percent(ceiling_ratio(load, ep, c, base_runs))} | {percent(ceiling_ratio(load, ep, c))} | "
+                     f"{fmt(b['cpu'])} | {fmt(a['cpu'])} | "
+                     f"{ratio_cell(balanced_ratios(runs, base_runs, 'cpu_us_per_req'))} | "
+                     f"{fmt(b['p99'], 2)} / {fmt(a['p99'], 2)} | {b['errors']} / {a['errors']} |")
+    L.append("")
+    return L
+
+
+def render(info, load, base_load, extra, args, load_before, load_after):
+    """The Markdown report. `extra` holds the figures of the sections after the load table, None when the run
+    was limited to rows of the load table (--rows)."""
     L = []
     L.append("# llamachat benchmark report\n")
     L.append("| | |\n| --- | --- |")
     for k in ("date", "commit", "build", "cpu", "memory", "os", "wrk"):
         L.append(f"| {k} | {info[k]} |")
+    if args.baseline_bin:
+        label = args.baseline_label.replace("|", "\\|")
+        L.append(f"| baseline | {label}, built in {os.path.relpath(args.baseline_bin, ROOT)} |")
     L.append(f"| load average (1 min) | {load_before:.2f} before, {load_after:.2f} after |")
     L.append(f"| settings | {args.duration} s per run, median of {args.repeat} interleaved repetitions; "
              f"fake upstream and llamachat with one worker thread per CPU |")
+    if args.rows:
+        L.append(f"| rows | {args.rows} (with their ceilings); the other sections were not run |")
     L.append("")
+
+    if base_load:
+        L += render_comparison(load, base_load, args)
 
     # Load table.
     L.append("## Throughput and latency (zero-latency upstream)\n")
     L.append("Closed loop: each connection sends its next request when the previous reply is complete, so at 50 "
              "and 256 connections latency is mostly queueing (connections / throughput). *vs ceiling* is "
              "llamachat's throughput over the fake upstream's own, at the same connection count, same run. *CPU* "
-             "and *peak RSS* are those of the process under test (the fake upstream for ceiling rows).\n")
+             "and *peak RSS* are those of the process under test (the fake upstream for ceiling rows)." +
+             (" llamachat rows are those of the current tree; the baseline's are in the table above." if base_load
+              else "") + "\n")
     L.append("| Endpoint | Conns | Req/s | vs ceiling | p50 ms | p99 ms | Errors | CPU µs/req | CPU cores | Peak RSS MB |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    ratios = {}
     for ep in ENDPOINTS:
-        for c in CONNECTIONS:
+        for c in sorted({c for _, c in load}):
             runs = load.get((ep.name, c))
             if not runs:
                 continue
             a = agg(runs)
-            vs = ""
-            if ep.name in CEILING_OF and (CEILING_OF[ep.name], c) in load:
-                ceil_runs = load[(CEILING_OF[ep.name], c)]
-                # Paired per repetition (same moment of the run), then the median.
-                ratio = median([r["rps"] / u["rps"] for r, u in zip(runs, ceil_runs) if u["rps"]])
-                ratios[(ep.name, c)] = ratio
-                vs = f"{ratio * 100:.1f} %"
-            L.append(f"| {ep.name} | {c} | {fmt(a['rps'], 0)} | {vs} | {fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | "
-                     f"{a['errors']} of {a['requests']:,} | {fmt(a['cpu'])} | {fmt(a['cores'], 2)} | {fmt(a['rss'])} |")
+            L.append(f"| {ep.name} | {c} | {fmt(a['rps'], 0)} | {percent(ceiling_ratio(load, ep, c))} | "
+                     f"{fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | {a['errors']} of {a['requests']:,} | "
+                     f"{fmt(a['cpu'])} | {fmt(a['cores'], 2)} | {fmt(a['rss'])} |")
     L.append("")
+    if extra is not None:
+        L += render_sections(load, extra, args)
+    L += render_commands(args)
+    return "\n".join(L) + "\n"
 
+
+def render_sections(load, extra, args):
+    """Latency added, concurrency, start-up, micro-benchmarks and targets: the current build only."""
+    paced, slow, conc = extra["paced"], extra["slow"], extra["conc"]
+    cold, idle_rss, sizes, micro = extra["cold"], extra["idle_rss"], extra["sizes"], extra["micro"]
+    L = []
     # Latency added.
     L.append("## Latency added over the upstream (50 connections)\n")
+    if args.baseline_bin:
+        L.append("From here on the figures are the current tree's build's; the paced rows add the baseline's "
+                 "(measured after the current one or before it in turn), for the latency each adds.\n")
     pu, pc = agg(paced["upstream"]), agg(paced["chat"])
     su, sc = agg([slow["upstream"]]), agg([slow["chat"]])
     L.append(f"Paced: every connection waits a random 0-{2 * args.pace_ms} ms between requests (about "
@@ -571,6 +699,11 @@ def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, lo
     L.append(f"| zero latency, paced | through llamachat | {fmt(pc['rps'], 0)} | {fmt(pc['p50'], 3)} | "
              f"{fmt(pc['p99'], 3)} | {pc['errors']} | **{fmt(pc['p50'] - pu['p50'], 3)}** | "
              f"**{fmt(pc['p99'] - pu['p99'], 3)}** |")
+    if paced["baseline"]:
+        pb = agg(paced["baseline"])
+        L.append(f"| zero latency, paced | through the baseline llamachat | {fmt(pb['rps'], 0)} | "
+                 f"{fmt(pb['p50'], 3)} | {fmt(pb['p99'], 3)} | {pb['errors']} | {fmt(pb['p50'] - pu['p50'], 3)} | "
+                 f"{fmt(pb['p99'] - pu['p99'], 3)} |")
     L.append(f"| 1 s | fake upstream straight | {fmt(su['rps'], 0)} | {fmt(su['p50'], 1)} | {fmt(su['p99'], 1)} | "
              f"{su['errors']} | | |")
     L.append(f"| 1 s | through llamachat | {fmt(sc['rps'], 0)} | {fmt(sc['p50'], 1)} | {fmt(sc['p99'], 1)} | "
@@ -634,13 +767,15 @@ def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, lo
     # Targets.
     L.append("## Targets\n")
     L.append("| Target | Required | Measured | Met |\n| --- | --- | --- | --- |")
-    r50 = ratios.get(("llamachat: POST /chat", 50), float("nan"))
+    by_key = {ep.key: ep for ep in ENDPOINTS}
+    r50 = ceiling_ratio(load, by_key["chat"], 50)
+    r50 = float("nan") if r50 is None else r50
     added = pc["p99"] - pu["p99"]
 
     def yes(ok):
         return "yes" if ok else "**no**"
 
-    n50 = ratios.get(("nginx reverse proxy: InvokeModel (reference)", 50))
+    n50 = ceiling_ratio(load, by_key["nginx"], 50)
     nginx_note = f" (nginx: {n50 * 100:.1f} %)" if n50 else ""
     L.append(f"| /chat throughput at 50 connections vs the fake upstream's ceiling | >= 25 % | {r50 * 100:.1f} %"
              f"{nginx_note} | {yes(r50 >= 0.25)} |")
@@ -655,20 +790,27 @@ def render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, lo
     L.append(f"| cold start to first reply | <= 100 ms | {fmt(median(first))} ms (median) | "
              f"{yes(median(first) <= 100)} |")
     L.append("")
+    return L
 
-    L.append("## Commands\n")
+
+def render_commands(args):
+    L = ["## Commands\n"]
     L.append("Run by `bench/run.py` (through `make bench`); ports are chosen by the kernel.\n")
     L.append("```sh")
     L.append("UPSTREAM_BODY='" + UPSTREAM_BODY + "'")
-    L.append("llamachat-fake-upstream --port 0 --delay-ms 0      # and a second one with --delay-ms 1000")
+    L.append("llamachat-fake-upstream --port 0 --delay-ms 0" +
+             ("      # and a second one with --delay-ms 1000" if not args.rows else ""))
     L.append("nginx -c nginx.conf   # when installed: NGINX_CONF in bench/run.py, proxy_pass with keepalive 64")
     L.append("AWS_REGION=us-east-1 BEDROCK_MODEL_ID=" + MODEL_ID +
              " AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:<upstream port> \\\n  AWS_ACCESS_KEY_ID=AKIDEXAMPLE "
              "AWS_SECRET_ACCESS_KEY=x AWS_EC2_METADATA_DISABLED=true llamachat --host 127.0.0.1 --port 0")
+    if args.baseline_bin:
+        L.append(f"# the baseline: the same llamachat command, binary {os.path.relpath(args.baseline_bin, ROOT)}, "
+                 "and the same wrk commands against its port")
     for c in COMMANDS:
         L.append(c)
     L.append("```")
-    return "\n".join(L) + "\n"
+    return L
 
 
 # ---------------------------------------------------------------- main
@@ -688,6 +830,10 @@ def main():
     ap.add_argument("--micro-min-time", default="0.2")
     ap.add_argument("--no-nginx", action="store_true", help="skip the nginx reference rows")
     ap.add_argument("--quick", action="store_true", help="short runs, one repetition (a smoke test, not a result)")
+    ap.add_argument("--rows", help=ROWS_HELP)
+    ap.add_argument("--baseline-bin", help="a second llamachat binary (bench/run.sh --baseline REV builds it) whose "
+                    "llamachat rows run interleaved with the current build's, compared row by row")
+    ap.add_argument("--baseline-label", help="what the baseline binary was built from, for the report")
     args = ap.parse_args()
     if args.quick:
         args.duration, args.repeat, args.concurrent_duration, args.cold_runs = 1, 1, 4, 2
@@ -696,11 +842,26 @@ def main():
     args.duration = max(1, min(args.duration, 120))
     args.repeat = max(1, min(args.repeat, 10))
     args.latency_repeat = max(1, min(args.latency_repeat, 20))
+    rows, problem = plan_rows(args.rows)
+    if problem:
+        sys.exit(f"--rows: {problem}")
+    if args.no_nginx:
+        rows = {(ep, c) for ep, c in rows if ep.target != "nginx"}
+    if args.baseline_bin:
+        # Every pair of repetitions runs the two builds in both orders (see balanced_ratios).
+        args.repeat += args.repeat % 2
+        args.latency_repeat += args.latency_repeat % 2
+        args.baseline_bin = os.path.abspath(args.baseline_bin)
+        args.baseline_label = args.baseline_label or os.path.relpath(args.baseline_bin, ROOT)
+        if not any(ep.target == "llamachat" for ep, _ in rows):
+            sys.exit("--baseline-bin: the chosen rows have no llamachat row to compare")
 
     build = os.path.abspath(args.build_dir)
     bins = {"llamachat": os.path.join(build, "src", "llamachat"),
             "upstream": os.path.join(build, "bench", "llamachat-fake-upstream"),
             "bench": os.path.join(build, "bench", "llamachat_bench")}
+    if args.baseline_bin:
+        bins["baseline"] = args.baseline_bin
     for name, path in bins.items():
         if not os.access(path, os.X_OK):
             sys.exit(f"missing {path}; build first (bench/run.sh does)")
@@ -722,65 +883,86 @@ def main():
     workdir = tempfile.mkdtemp(prefix="llamachat-bench-")
     procs = []
     load_before = os.getloadavg()[0]
+    extra = None
     try:
         info = machine_info(bins, build)
         up0 = start_upstream(bins, workdir, 0, "0ms")
         procs.append(up0)
-        up1 = start_upstream(bins, workdir, 1000, "1000ms")
-        procs.append(up1)
         chat0 = start_llamachat(bins, workdir, up0.port, "fast")
         procs.append(chat0)
-        nginx = None if args.no_nginx else start_nginx(workdir, up0.port)
+        base0 = None
+        if args.baseline_bin:
+            base0 = start_llamachat({"llamachat": args.baseline_bin}, workdir, up0.port, "baseline")
+            procs.append(base0)
+        nginx = None
+        if any(ep.target == "nginx" for ep, _ in rows):
+            nginx = start_nginx(workdir, up0.port)
         if nginx:
             procs.append(nginx)
-        log(f"fake upstreams on {up0.port} (0 ms) and {up1.port} (1 s); llamachat on {chat0.port}; "
-            f"nginx on {nginx.port if nginx else 'none (not installed)'}")
+        log(f"fake upstream on {up0.port}; llamachat on {chat0.port}; "
+            f"baseline llamachat on {base0.port if base0 else 'none'}; "
+            f"nginx on {nginx.port if nginx else 'none (not installed or not chosen)'}")
         # Warm-up: connection pools, page cache, CPU frequency.
         wrk(up0.port, "POST", INVOKE_PATH, UPSTREAM_BODY, 50, 1)
-        wrk(chat0.port, "POST", "/chat", CHAT_BODY, 50, 1)
-
+        for p in (chat0, base0):
+            if p:
+                wrk(p.port, "POST", "/chat", CHAT_BODY, 50, 1)
         if nginx:
             wrk(nginx.port, "POST", INVOKE_PATH, UPSTREAM_BODY, 50, 1)
-        load = load_table({"upstream": up0, "llamachat": chat0, "nginx": nginx}, args)
-        paced = paced_latency(up0, chat0, args)
-        for p in (chat0, nginx):
-            if p:
-                p.stop()
-                procs.remove(p)
-
-        chat1 = start_llamachat(bins, workdir, up1.port, "slow")
-        procs.append(chat1)
-        slow = slow_latency(up1, chat1, args)
-        # llamachat needs two descriptors per held reply (client and upstream connection): the open-file
-        # limit caps how many replies one process can hold.
-        args.concurrent_requested = args.concurrent
-        args.concurrent = min(args.concurrent, (nofile - 100) // 2)
-        if args.concurrent < args.concurrent_requested:
-            log(f"open-file limit {nofile} (hard limit {hard}): holding {args.concurrent} replies, not "
-                f"{args.concurrent_requested}")
-        conc = concurrency(chat1, args)
-        chat1.stop()
-        procs.remove(chat1)
-
-        log("cold start")
-        cold, idle_rss = cold_start(bins, workdir, up0.port, args.cold_runs)
-        stripped = os.path.join(workdir, "llamachat.stripped")
-        subprocess.run(["strip", "-o", stripped, bins["llamachat"]], check=False, timeout=60)
-        sizes = (os.path.getsize(bins["llamachat"]),
-                 os.path.getsize(stripped) if os.path.exists(stripped) else float("nan"))
-        micro = micro_benchmarks(bins, args)
+        load, base_load = load_table({"upstream": up0, "llamachat": chat0, "baseline": base0, "nginx": nginx}, rows,
+                                     args)
+        if nginx:
+            nginx.stop()
+            procs.remove(nginx)
+        if args.rows is None:
+            extra = other_sections(bins, workdir, up0, chat0, base0, procs, args)
     finally:
         for p in reversed(procs):
             p.stop()
 
-    report = render(info, load, paced, slow, conc, cold, idle_rss, sizes, micro, args, load_before,
-                    os.getloadavg()[0])
+    report = render(info, load, base_load, extra, args, load_before, os.getloadavg()[0])
     out = args.out or os.path.join(build, "bench-report.md")
     with open(out, "w") as f:
         f.write(report)
     print(report)
     log(f"report written to {out}; server logs in {workdir}")
 
+
+def other_sections(bins, workdir, up0, chat0, base0, procs, args):
+    """Everything after the load table, on the current build (and the paced latency on the baseline's too,
+    when there is one): paced and slow latency, concurrency, start-up, footprint, micro-benchmarks. Stops
+    chat0 and base0; every process it starts is in `procs` until stopped."""
+    paced = paced_latency(up0, chat0, args, base0)
+    for p in (chat0, base0):
+        if p:
+            p.stop()
+            procs.remove(p)
+
+    up1 = start_upstream(bins, workdir, 1000, "1000ms")
+    procs.append(up1)
+    chat1 = start_llamachat(bins, workdir, up1.port, "slow")
+    procs.append(chat1)
+    log(f"slow fake upstream (1 s) on {up1.port}; llamachat in front of it on {chat1.port}")
+    slow = slow_latency(up1, chat1, args)
+    # llamachat needs two descriptors per held reply (client and upstream connection): the open-file
+    # limit caps how many replies one process can hold.
+    args.concurrent_requested = args.concurrent
+    args.concurrent = min(args.concurrent, (args.nofile - 100) // 2)
+    if args.concurrent < args.concurrent_requested:
+        log(f"open-file limit {args.nofile}: holding {args.concurrent} replies, not {args.concurrent_requested}")
+    conc = concurrency(chat1, args)
+    chat1.stop()
+    procs.remove(chat1)
+
+    log("cold start")
+    cold, idle_rss = cold_start(bins, workdir, up0.port, args.cold_runs)
+    stripped = os.path.join(workdir, "llamachat.stripped")
+    subprocess.run(["strip", "-o", stripped, bins["llamachat"]], check=False, timeout=60)
+    sizes = (os.path.getsize(bins["llamachat"]),
+             os.path.getsize(stripped) if os.path.exists(stripped) else float("nan"))
+    micro = micro_benchmarks(bins, args)
+    return {"paced": paced, "slow": slow, "conc": conc, "cold": cold, "idle_rss": idle_rss, "sizes": sizes,
+            "micro": micro}
 
 if __name__ == "__main__":
     main()

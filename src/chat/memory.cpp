@@ -233,14 +233,33 @@ UserFacts user_facts(const std::vector<Message>& messages) {
   return facts;
 }
 
+namespace {
+constexpr std::string_view kNameSentence = "You are talking to ";
+constexpr std::string_view kColorSentence = "The user likes ";
+
+// The fact after the last `sentence` in `prompt`, up to its full stop.
+std::optional<std::string> fact_after(std::string_view prompt, std::string_view sentence) {
+  const std::size_t at = prompt.rfind(sentence);
+  if (at == npos) return std::nullopt;
+  const std::size_t begin = at + sentence.size();
+  const std::size_t end = prompt.find('.', begin);  // facts are words: they hold no full stop
+  if (end == npos || end == begin) return std::nullopt;
+  return std::string(prompt.substr(begin, end - begin));
+}
+}  // namespace
+
 std::string facts_prompt(const UserFacts& facts) {
   std::string out;
-  if (facts.name) out += "You are talking to " + *facts.name + ".";
+  if (facts.name) out.append(kNameSentence).append(*facts.name).append(".");
   if (facts.favorite_color) {
     if (!out.empty()) out += ' ';
-    out += "The user likes " + *facts.favorite_color + ".";
+    out.append(kColorSentence).append(*facts.favorite_color).append(".");
   }
   return out;
+}
+
+UserFacts facts_in_prompt(std::string_view system_prompt) {
+  return UserFacts{fact_after(system_prompt, kNameSentence), fact_after(system_prompt, kColorSentence)};
 }
 
 }  // namespace llamachat::chat

@@ -30,4 +30,8 @@ UserFacts user_facts(const std::vector<Message>& messages);
 // The original's words: "You are talking to Alice. The user likes blue." (empty without facts).
 std::string facts_prompt(const UserFacts& facts);
 
+// The facts that facts_prompt's sentences state in `system_prompt` (for backends that answer from the
+// prompt alone, like the offline one).
+UserFacts facts_in_prompt(std::string_view system_prompt);
+
 }  // namespace llamachat::chat

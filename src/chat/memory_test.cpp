@@ -101,5 +101,14 @@ TEST(Memory, OnlyUserTurnsCount) {
   EXPECT_TRUE(user_facts(messages).empty());
 }
 
+TEST(Memory, FactsReadBackFromThePrompt) {
+  const UserFacts facts{"Zoë", "blue-green"};
+  const UserFacts back = facts_in_prompt("Be brief.\n\n" + facts_prompt(facts));
+  EXPECT_EQ(back.name, "Zoë");
+  EXPECT_EQ(back.favorite_color, "blue-green");
+  EXPECT_TRUE(facts_in_prompt("Be brief.").empty());
+  EXPECT_EQ(facts_in_prompt("The user likes tea.").name, std::nullopt);
+}
+
 }  // namespace
 }  // namespace llamachat::chat

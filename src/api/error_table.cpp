@@ -28,6 +28,7 @@ constexpr std::array kTable{
     Row{K::bad_upstream_response, "bad_upstream_response", 502, 502},
     Row{K::deadline_exceeded, "deadline_exceeded", 502, 504},
     Row{K::cancelled, "cancelled", 499, 499},
+    Row{K::invalid_request, "invalid_request", 400, 400},
 };
 
 const Row& row_of(chat::ErrorKind kind) noexcept {

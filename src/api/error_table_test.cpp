@@ -29,6 +29,7 @@ const std::vector<std::pair<ErrorKind, std::string>> kAllKinds = {
     {ErrorKind::bad_upstream_response, "bad_upstream_response"},
     {ErrorKind::deadline_exceeded, "deadline_exceeded"},
     {ErrorKind::cancelled, "cancelled"},
+    {ErrorKind::invalid_request, "invalid_request"},
 };
 
 TEST(ErrorTable, EveryKindHasItsOwnRow) {
@@ -49,11 +50,17 @@ TEST(ErrorTable, ChatContractConfigurationIs500) {
 
 TEST(ErrorTable, ChatContractUpstreamFailuresAre502) {
   for (const auto& [kind, name] : kAllKinds) {
-    if (kind == ErrorKind::configuration || kind == ErrorKind::cancelled) continue;
+    if (kind == ErrorKind::configuration || kind == ErrorKind::cancelled || kind == ErrorKind::invalid_request)
+      continue;
     const HttpError e = chat_endpoint_error({kind, "detail " + name});
     EXPECT_EQ(e.status, 502u) << name;
     EXPECT_EQ(e.message, "Llama invocation failed: detail " + name);
   }
+}
+
+TEST(ErrorTable, InvalidRequestIsTheCallersFault) {
+  EXPECT_EQ(api_status(ErrorKind::invalid_request), 400u);
+  EXPECT_EQ(chat_endpoint_error({ErrorKind::invalid_request, "stop: a stop sequence is empty"}).status, 400u);
 }
 
 TEST(ErrorTable, CancelledUsesClientClosedStatus) {

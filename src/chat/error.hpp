@@ -21,6 +21,8 @@ enum class ErrorKind {
   bad_upstream_response,     // reply we cannot use: not JSON, no text, broken event-stream frame
   deadline_exceeded,         // our whole-request deadline ran out
   cancelled,                 // the client went away
+  invalid_request,           // the request cannot be sent as it is (the caller's fault): the message names the
+                             // field, e.g. a blank turn for Bedrock's Converse API; no upstream call was made
 };
 
 struct Error {

@@ -23,6 +23,7 @@ struct GenerationParams {
   std::optional<int> max_tokens;      // Llama max_gen_len / Converse maxTokens
   std::optional<double> temperature;  // 0..1
   std::optional<double> top_p;        // 0..1
+  std::vector<std::string> stop;      // stop sequences; the reply ends before the first one
 };
 
 struct ChatRequest {

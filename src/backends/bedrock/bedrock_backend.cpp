@@ -113,6 +113,10 @@ http::Client& BedrockBackend::client_for(net::any_io_executor executor) {
 }
 
 net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {
+  if (config_.api == Api::converse) {
+    std::optional<chat::Error> refusal = converse_refusal(request);  // what Converse would refuse, unsent
+    if (refusal) co_return std::move(*refusal);
+  }
   const Operation operation = config_.api == Api::invoke
                                   ? (request.stream ? Operation::invoke_stream : Operation::invoke)
                                   : (request.stream ? Operation::converse_stream : Operation::converse);

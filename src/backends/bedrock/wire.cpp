@@ -140,25 +140,69 @@ std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaul
   return body;
 }
 
+namespace {
+
+bool is_blank(std::string_view text) noexcept {
+  return text.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+}
+
+bool is_turn(const chat::Message& m) noexcept { return m.role != chat::Role::system; }
+
+}  // namespace
+
+std::optional<chat::Error> converse_refusal(const chat::ChatRequest& request) {
+  bool has_user_turn = false;
+  for (std::size_t i = 0; i < request.messages.size(); ++i) {
+    const auto& m = request.messages[i];
+    if (!is_turn(m)) continue;
+    if (is_blank(m.content)) {
+      return chat::Error{chat::ErrorKind::invalid_request,
+                         "messages[" + std::to_string(i) +
+                             "]: " + (m.role == chat::Role::user ? "a user" : "an assistant") +
+                             " turn without text cannot be sent to Bedrock's Converse API"};
+    }
+    has_user_turn = has_user_turn || m.role == chat::Role::user;
+  }
+  if (!has_user_turn) return chat::Error{chat::ErrorKind::invalid_request, "messages: no user turn to answer"};
+  const auto& stop = request.params.stop;
+  if (stop.size() > kConverseMaxStopSequences) {
+    return chat::Error{chat::ErrorKind::invalid_request, "stop: at most " + std::to_string(kConverseMaxStopSequences) +
+                                                             " stop sequences, got " + std::to_string(stop.size())};
+  }
+  for (const auto& s : stop)
+    if (s.empty()) return chat::Error{chat::ErrorKind::invalid_request, "stop: a stop sequence is empty"};
+  return std::nullopt;
+}
+
 std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults) {
   json::object body;
   json::array messages;
   for (const auto& m : request.messages) {
-    if (m.role == chat::Role::system) continue;  // system text goes in "system"
-    json::object message;
-    message["role"] = m.role == chat::Role::assistant ? "assistant" : "user";
-    message["content"] = json::array{json::object{{"text", m.content}}};
-    messages.push_back(std::move(message));
+    if (!is_turn(m) || is_blank(m.content)) continue;
+    const std::string_view role = m.role == chat::Role::assistant ? "assistant" : "user";
+    if (messages.empty() && role != "user") continue;
+    if (!messages.empty() && messages.back().as_object().at("role").as_string() == role) {
+      messages.back().as_object().at("content").as_array().push_back(json::object{{"text", m.content}});
+      continue;
+    }
+    messages.push_back(json::object{{"role", role}, {"content", json::array{json::object{{"text", m.content}}}}});
   }
   body["messages"] = std::move(messages);
   json::array system;
   if (request.system && !request.system->empty()) system.push_back(json::object{{"text", *request.system}});
   for (const auto& m : request.messages)
-    if (m.role == chat::Role::system) system.push_back(json::object{{"text", m.content}});
+    if (m.role == chat::Role::system && !is_blank(m.content)) system.push_back(json::object{{"text", m.content}});
   if (!system.empty()) body["system"] = std::move(system);
-  body["inferenceConfig"] = json::object{{"maxTokens", request.params.max_tokens.value_or(defaults.max_gen_len)},
-                                         {"temperature", request.params.temperature.value_or(defaults.temperature)},
-                                         {"topP", request.params.top_p.value_or(defaults.top_p)}};
+  json::object config{{"maxTokens", request.params.max_tokens.value_or(defaults.max_gen_len)},
+                      {"temperature", request.params.temperature.value_or(defaults.temperature)},
+                      {"topP", request.params.top_p.value_or(defaults.top_p)}};
+  if (!request.params.stop.empty()) {
+    json::array stops;
+    for (const auto& s : request.params.stop)
+      if (!s.empty()) stops.emplace_back(s);
+    config["stopSequences"] = std::move(stops);
+  }
+  body["inferenceConfig"] = std::move(config);
   return json::serialize(body);
 }
 

@@ -28,8 +28,22 @@ std::string_view iam_action(Operation operation);      // "bedrock:InvokeModel",
 
 // {"prompt": <Llama 3 template>, "max_gen_len": .., "temperature": .., "top_p": ..}
 std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults);
-// {"messages": [...], "system": [{"text": ..}], "inferenceConfig": {...}}
+// {"messages": [...], "system": [{"text": ..}], "inferenceConfig": {...}}, the turns normalised as
+// Converse requires: system-role messages join "system"; leading assistant turns (an answer to nothing,
+// e.g. a greeting) are left out so the first turn is the user's; consecutive turns of one role become
+// one message with a text block each, so roles alternate; blank turns are left out (converse_refusal
+// refuses them first). `stop` becomes inferenceConfig.stopSequences.
 std::string converse_body(const chat::ChatRequest& request, const Defaults& defaults);
+
+// Converse's documented limit on inferenceConfig.stopSequences is 2500 items, each at least one character
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InferenceConfiguration.html).
+inline constexpr std::size_t kConverseMaxStopSequences = 2500;
+
+// What Converse would refuse with a ValidationException, refused before sending, as an
+// ErrorKind::invalid_request naming the field: a blank user or assistant turn ("messages[i]"), a
+// conversation without a user turn, an empty stop sequence or more than kConverseMaxStopSequences
+// ("stop"). Nullopt when the request can be sent.
+std::optional<chat::Error> converse_refusal(const chat::ChatRequest& request);
 
 struct ParsedReply {
   std::string text;         // trimmed, non-empty

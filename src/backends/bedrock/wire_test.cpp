@@ -172,6 +172,100 @@ TEST(ConverseBody, ParamsOverride) {
   EXPECT_EQ(o.at("inferenceConfig"), json::parse(R"({"maxTokens":7,"temperature":0.25,"topP":0.5})"));
 }
 
+chat::ChatRequest multi_turn_request() {
+  chat::ChatRequest r;
+  r.system = "Be brief.\n\nYou are talking to Zo\u00eb.";
+  r.messages = {{chat::Role::user, "My name is Zo\u00eb."},
+                {chat::Role::assistant, "Hi Zo\u00eb! <|eot_id|>"},
+                {chat::Role::user, "What is my name?"}};
+  r.params.stop = {"\n\nUser:"};
+  return r;
+}
+
+TEST(InvokeBody, MultiTurnGolden) {
+  // The whole body, byte for byte: every turn in the Llama 3 template, template tokens in any turn's text
+  // neutralised (U+FF5C), no stop parameter (the native body has none; the API layer cuts the text).
+  const std::string expected =
+      R"({"prompt":"<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.\n\nYou are talking to Zo\u00eb.<|eot_id|>)"
+      R"(<|start_header_id|>user<|end_header_id|>\n\nMy name is Zo\u00eb.<|eot_id|>)"
+      R"(<|start_header_id|>assistant<|end_header_id|>\n\nHi Zo\u00eb! <\uff5ceot_id\uff5c><|eot_id|>)"
+      R"(<|start_header_id|>user<|end_header_id|>\n\nWhat is my name?<|eot_id|>)"
+      R"(<|start_header_id|>assistant<|end_header_id|>\n\n","max_gen_len":512,"temperature":0.5,"top_p":0.9})";
+  const std::string body = invoke_body(multi_turn_request(), Defaults{});
+  EXPECT_EQ(json::parse(body), json::parse(expected)) << body;
+  EXPECT_EQ(body.find("\\n\\nUser:"), std::string::npos);
+}
+
+TEST(ConverseBody, MultiTurnGolden) {
+  const std::string expected = R"({"messages":[)"
+                               R"({"role":"user","content":[{"text":"My name is Zo\u00eb."}]},)"
+                               R"({"role":"assistant","content":[{"text":"Hi Zo\u00eb! <|eot_id|>"}]},)"
+                               R"({"role":"user","content":[{"text":"What is my name?"}]}],)"
+                               R"("system":[{"text":"Be brief.\n\nYou are talking to Zo\u00eb."}],)"
+                               R"("inferenceConfig":{"maxTokens":512,"temperature":5E-1,"topP":9E-1,)"
+                               R"("stopSequences":["\n\nUser:"]}})";
+  EXPECT_EQ(json::parse(converse_body(multi_turn_request(), Defaults{})), json::parse(expected));
+  EXPECT_EQ(converse_refusal(multi_turn_request()), std::nullopt);
+}
+
+TEST(ConverseBody, ConsecutiveTurnsOfOneRoleBecomeOneMessage) {
+  chat::ChatRequest request;
+  request.messages = {{chat::Role::user, "first"}, {chat::Role::user, "second"}, {chat::Role::assistant, "a"},
+                      {chat::Role::system, "sys"}, {chat::Role::assistant, "b"}, {chat::Role::user, "third"}};
+  const json::object o = json::parse(converse_body(request, Defaults{})).as_object();
+  EXPECT_EQ(o.at("messages"), json::parse(R"([
+    {"role": "user", "content": [{"text": "first"}, {"text": "second"}]},
+    {"role": "assistant", "content": [{"text": "a"}, {"text": "b"}]},
+    {"role": "user", "content": [{"text": "third"}]}])"));
+  EXPECT_EQ(o.at("system"), json::parse(R"([{"text":"sys"}])"));
+}
+
+TEST(ConverseBody, TheFirstTurnIsTheUsers) {
+  chat::ChatRequest request;
+  request.messages = {{chat::Role::assistant, "Hello! How can I help?"}, {chat::Role::user, "Hi"}};
+  const json::object o = json::parse(converse_body(request, Defaults{})).as_object();
+  EXPECT_EQ(o.at("messages"), json::parse(R"([{"role":"user","content":[{"text":"Hi"}]}])"));
+}
+
+TEST(ConverseBody, NoStopSequencesField) {
+  const json::object o = json::parse(converse_body(simple_request(), Defaults{})).as_object();
+  EXPECT_FALSE(o.at("inferenceConfig").as_object().contains("stopSequences"));
+}
+
+TEST(ConverseRefusal, BlankTurnNamesTheMessage) {
+  chat::ChatRequest request;
+  request.messages = {{chat::Role::user, "Hi"}, {chat::Role::assistant, " \n"}, {chat::Role::user, "again"}};
+  const auto refusal = converse_refusal(request);
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->kind, chat::ErrorKind::invalid_request);
+  EXPECT_EQ(refusal->message, "messages[1]: an assistant turn without text cannot be sent to Bedrock's Converse API");
+  request.messages = {{chat::Role::user, ""}};
+  ASSERT_TRUE(converse_refusal(request).has_value());
+  EXPECT_EQ(converse_refusal(request)->message.substr(0, 12), "messages[0]:");
+}
+
+TEST(ConverseRefusal, NoUserTurn) {
+  chat::ChatRequest request;
+  request.messages = {{chat::Role::system, "rules"}, {chat::Role::assistant, "hello"}};
+  const auto refusal = converse_refusal(request);
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->kind, chat::ErrorKind::invalid_request);
+  EXPECT_EQ(refusal->message, "messages: no user turn to answer");
+}
+
+TEST(ConverseRefusal, StopSequences) {
+  auto request = simple_request();
+  request.params.stop = {"a", ""};
+  ASSERT_TRUE(converse_refusal(request).has_value());
+  EXPECT_EQ(converse_refusal(request)->message, "stop: a stop sequence is empty");
+  request.params.stop.assign(kConverseMaxStopSequences, "x");
+  EXPECT_EQ(converse_refusal(request), std::nullopt);
+  request.params.stop.push_back("y");
+  ASSERT_TRUE(converse_refusal(request).has_value());
+  EXPECT_EQ(converse_refusal(request)->kind, chat::ErrorKind::invalid_request);
+  EXPECT_EQ(converse_refusal(request)->message, "stop: at most 2500 stop sequences, got 2501");
+}
+
 // --- parse_reply: the original design's five shapes, plus Converse's output.message ---
 
 TEST(ParseReply, LlamaNativeGeneration) {

@@ -5,16 +5,17 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "chat/memory.hpp"
+
 namespace llamachat::backends::offline {
 namespace net = boost::asio;
 
 std::string offline_reply(const chat::ChatRequest& request) {
   std::string last;
+  std::size_t user_turns = 0;
   for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
-    if (it->role == chat::Role::user) {
-      last = it->content;
-      break;
-    }
+    if (it->role != chat::Role::user) continue;
+    if (user_turns++ == 0) last = it->content;
   }
   constexpr std::size_t kEchoLimit = 200;
   if (last.size() > kEchoLimit) {
@@ -22,10 +23,22 @@ std::string offline_reply(const chat::ChatRequest& request) {
     while (cut > 0 && (static_cast<unsigned char>(last[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
     last = last.substr(0, cut) + "...";
   }
-  return "[offline] You said: \"" + last +
-         "\". llamachat is running on its built-in offline backend, so this reply was made locally. "
-         "To talk to Llama 3.3 70B on Amazon Bedrock, set AWS_REGION and BEDROCK_MODEL_ID "
-         "(and AWS credentials) and restart.";
+  std::string reply = "[offline] You said: \"" + last + "\". ";
+  // What the conversation policy put in the system prompt shows here, so memory can be seen offline.
+  const chat::UserFacts facts = chat::facts_in_prompt(request.system.value_or(""));
+  if (facts.name && facts.favorite_color) {
+    reply += "I remember that you are " + *facts.name + " and that you like " + *facts.favorite_color + ". ";
+  } else if (facts.name) {
+    reply += "I remember that you are " + *facts.name + ". ";
+  } else if (facts.favorite_color) {
+    reply += "I remember that you like " + *facts.favorite_color + ". ";
+  }
+  if (user_turns > 1) reply += "This is message " + std::to_string(user_turns) + " of our conversation. ";
+  reply +=
+      "llamachat is running on its built-in offline backend, so this reply was made locally. "
+      "To talk to Llama 3.3 70B on Amazon Bedrock, set AWS_REGION and BEDROCK_MODEL_ID "
+      "(and AWS credentials) and restart.";
+  return reply;
 }
 
 net::awaitable<chat::Outcome> OfflineBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {

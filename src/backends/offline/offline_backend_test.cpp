@@ -93,6 +93,31 @@ TEST(OfflineReply, TruncationKeepsUtf8CharactersWhole) {
             std::string(197, 'e') + "\xE2\x98\x83...");
 }
 
+TEST(OfflineReply, ShowsTheFactsInTheSystemPrompt) {
+  auto request = request_for({{chat::Role::user, "What is my name?"}});
+  request.system = std::string(chat::kDefaultSystemPrompt) + "\n\nYou are talking to Zoë. The user likes blue.";
+  const std::string reply = offline_reply(request);
+  EXPECT_NE(reply.find("I remember that you are Zoë and that you like blue. "), std::string::npos) << reply;
+  request.system = "You are talking to Zoë.";
+  EXPECT_NE(offline_reply(request).find("I remember that you are Zoë. "), std::string::npos);
+  request.system = "The user likes blue.";
+  EXPECT_NE(offline_reply(request).find("I remember that you like blue. "), std::string::npos);
+  request.system = chat::kDefaultSystemPrompt;
+  EXPECT_EQ(offline_reply(request).find("I remember"), std::string::npos);
+}
+
+TEST(OfflineReply, CountsTheUserTurnsOfTheConversation) {
+  const auto one = offline_reply(request_for({{chat::Role::user, "Hi"}}));
+  EXPECT_EQ(one.find("This is message"), std::string::npos);
+  const auto three = offline_reply(request_for({{chat::Role::user, "a"},
+                                                {chat::Role::assistant, "b"},
+                                                {chat::Role::user, "c"},
+                                                {chat::Role::assistant, "d"},
+                                                {chat::Role::user, "e"}}));
+  EXPECT_NE(three.find("This is message 3 of our conversation. "), std::string::npos) << three;
+  EXPECT_EQ(quoted_echo(three), "e");
+}
+
 TEST(OfflineBackend, Info) {
   const OfflineBackend backend;
   const chat::BackendInfo info = backend.info();

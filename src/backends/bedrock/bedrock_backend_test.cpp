@@ -332,6 +332,29 @@ TEST_F(BedrockBackendTest, NoCredentialsIsACredentialsError) {
   EXPECT_EQ(seen.size(), 0u);
 }
 
+// The provider chain sits behind a cache: the message names the provider that supplied the refused
+// credentials, not the wrapper the backend holds ("the chain provider").
+TEST_F(BedrockBackendTest, RefusedCredentialsNameTheProviderThatSuppliedThem) {
+  test::TestHttpServer server([&](const TestRequest& r) {
+    seen.add(r);
+    return json_reply(403, R"({"message":"The security token included in the request is invalid."})",
+                      "UnrecognizedClientException");
+  });
+  const aws::credentials::Environment env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "AWS_ACCESS_KEY_ID") return "AKIDEXAMPLE";
+    if (name == "AWS_SECRET_ACCESS_KEY") return "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    return std::nullopt;
+  };
+  auto chain = aws::credentials::make_caching_provider(
+      aws::credentials::make_chain_provider({aws::credentials::make_environment_provider(env)}), fixed_clock());
+  auto backend = make_backend(server.url(), Api::invoke, chain);
+  const chat::Error e = expect_error(run(*backend, request()));
+  EXPECT_EQ(e.kind, chat::ErrorKind::credentials);
+  EXPECT_TRUE(contains(e.message, "supplied by the environment provider")) << e.message;
+  EXPECT_FALSE(contains(e.message, "chain")) << e.message;
+  EXPECT_EQ(seen.size(), 1u) << "refused credentials are not retried";
+}
+
 TEST_F(BedrockBackendTest, UnreachableEndpoint) {
   // A port that was just free: connecting is refused.
   net::io_context probe;

@@ -39,8 +39,8 @@ chat::BackendInfo BedrockBackend::info() const { return {"bedrock", config_.mode
 void BedrockBackend::shutdown() { caller_.shutdown(); }
 
 boost::asio::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {
-  chat::Outcome outcome = co_await caller_.call(request, sink, protocol_);
-  co_return outcome;
+  // Not a coroutine: the call's own awaitable (which owns the request), so no frame of its own.
+  return caller_.call(std::move(request), sink, protocol_);
 }
 
 }  // namespace llamachat::backends::bedrock

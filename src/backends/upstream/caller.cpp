@@ -97,8 +97,7 @@ http::Client& Caller::client_for(net::any_io_executor executor) {
   return *slot;
 }
 
-net::awaitable<chat::Outcome> Caller::call(const chat::ChatRequest& request, chat::EventSink& sink,
-                                           const Protocol& protocol) {
+net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::EventSink& sink, const Protocol& protocol) {
   auto deadline = steady_clock::now() + options_.request_timeout;
   if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
 

@@ -98,8 +98,9 @@ class Caller {
   Caller(const Caller&) = delete;
   Caller& operator=(const Caller&) = delete;
 
-  // Never throws for upstream problems: those are the returned Error.
-  boost::asio::awaitable<chat::Outcome> call(const chat::ChatRequest& request, chat::EventSink& sink,
+  // Never throws for upstream problems: those are the returned Error. `sink` and `protocol` must outlive
+  // the call.
+  boost::asio::awaitable<chat::Outcome> call(chat::ChatRequest request, chat::EventSink& sink,
                                              const Protocol& protocol);
   // Drops the per-worker connection pools; call after the workers stopped, before their contexts die.
   void shutdown();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aws/credentials/provider.hpp"
+#include "backends/upstream/call_testing.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
 
@@ -22,6 +23,7 @@ namespace net = boost::asio;
 namespace bhttp = boost::beast::http;
 using aws::retry::FailureKind;
 using namespace std::chrono_literals;
+using testing::expect_error;
 
 // A protocol of its own, so that the call's discipline is tested apart from any backend: 503 is
 // transient, 429 throttling, anything else final. A 200 body "partial:<text>" delivers <text> and then
@@ -108,14 +110,6 @@ class CallerTest : public ::testing::Test {
     auto outcome = test::run_async(ctx, caller.call(r, sink, protocol));
     caller.shutdown();  // before the io_context its connections live on goes away
     return outcome;
-  }
-
-  chat::Error expect_error(const chat::Outcome& outcome) {
-    if (!std::holds_alternative<chat::Error>(outcome)) {
-      ADD_FAILURE() << "expected an error, got a completion";
-      return {};
-    }
-    return std::get<chat::Error>(outcome);
   }
 
   net::io_context ctx;
@@ -241,27 +235,12 @@ TEST_F(CallerTest, RequestDeadlineSoonerThanTheTimeoutWins) {
   EXPECT_EQ(expect_error(run(*caller, r)).kind, chat::ErrorKind::deadline_exceeded);
 }
 
-// Emits `cancel` from a separate coroutine once `ready()` holds (polled every 10 ms).
-void emit_when(net::io_context& ctx, std::shared_ptr<chat::CancelSignal> cancel, std::function<bool()> ready) {
-  net::co_spawn(
-      ctx,
-      [cancel, ready]() -> net::awaitable<void> {
-        net::steady_timer t(co_await net::this_coro::executor);
-        while (!ready()) {
-          t.expires_after(10ms);
-          co_await t.async_wait(net::as_tuple(net::use_awaitable));
-        }
-        cancel->emit();
-      },
-      net::detached);
-}
-
 TEST_F(CallerTest, CancelWhileWaitingForTheReply) {
   test::TestHttpServer server([&](test::TestExchange& ex) -> net::awaitable<void> { co_await ex.stall(); });
   request_timeout = 5s;  // bounds the test should cancellation ever stop working
   auto caller = make_caller(server.url());
   auto r = request();
-  emit_when(ctx, r.cancel, [&server] { return server.requests_received() > 0; });
+  testing::emit_when(ctx, r.cancel, [&server] { return server.requests_received() > 0; });
   const chat::Error e = expect_error(run(*caller, r));
   EXPECT_EQ(e.kind, chat::ErrorKind::cancelled) << e.message;
   EXPECT_EQ(server.requests_received(), 1u) << "a cancelled call is never retried";
@@ -274,7 +253,7 @@ TEST_F(CallerTest, CancelWhileWaitingToRetry) {
   auto caller = make_caller(server.url());
   auto r = request();
   // classify() runs at the end of the attempt; the call's next suspension is the wait before the retry.
-  emit_when(ctx, r.cancel, [this] { return !protocol.sources.empty(); });
+  testing::emit_when(ctx, r.cancel, [this] { return !protocol.sources.empty(); });
   std::optional<chat::Outcome> outcome;
   net::co_spawn(ctx, caller->call(r, sink, protocol), [&](std::exception_ptr, chat::Outcome o) { outcome = o; });
   ctx.run_for(10s);  // bounds the test should the wait ignore the cancellation

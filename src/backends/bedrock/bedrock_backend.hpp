@@ -1,6 +1,7 @@
 #pragma once
 // chat::Backend for Amazon Bedrock Runtime: InvokeModel / InvokeModelWithResponseStream (Llama native
-// body) or Converse / ConverseStream, SigV4-signed, with the SDKs' standard retries.
+// body) or Converse / ConverseStream. The Bedrock wire mapping and error rows are its Protocol; signing
+// (SigV4), retries, the deadline and cancellation are the shared upstream::Caller's.
 #include <chrono>
 #include <memory>
 #include <string>

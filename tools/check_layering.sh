@@ -14,7 +14,8 @@ rules=(
   "aws/credentials|^(chat|api|backends|app|http/server)/"
   "chat|^(aws|http|api|backends|app)/"
   "http|^(aws|chat|api|backends|app)/"
-  "backends/offline|^(api|app|aws|http|backends/bedrock)/"
+  "backends/offline|^(api|app|aws|http|backends/bedrock|backends/upstream)/"
+  "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock)/"
   "backends/bedrock|^(api|app|http/server|backends/offline)/"
   "api|^(aws|backends|app)/"
 )

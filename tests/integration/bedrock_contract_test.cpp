@@ -157,6 +157,8 @@ TEST(BedrockCredentials, UnknownAccessKeyIsRefused) {
   const auto r = post_chat(service.port, R"({"message":"Hello"})");
   EXPECT_EQ(r.status, 502u);
   EXPECT_NE(error_of(r).find("UnrecognizedClientException"), std::string::npos) << r.body;
+  // The provider that supplied the refused key, not the cache and chain in front of it.
+  EXPECT_NE(error_of(r).find("supplied by the environment provider"), std::string::npos) << r.body;
 }
 
 TEST(BedrockTimeouts, SlowUpstreamHitsTheRequestDeadline) {

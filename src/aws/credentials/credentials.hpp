@@ -11,7 +11,10 @@ struct Credentials {
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;
-  std::string provider;  // which provider supplied them ("environment", "profile:dev", "container", ...)
+  // Which provider supplied them ("environment", "profile:dev", "web-identity", "container", "imds"). Set by
+  // that provider and kept by the chain and the cache in front of it, so that a service refusing these
+  // credentials can be reported with their real source.
+  std::string provider;
 };
 
 }  // namespace llamachat::aws

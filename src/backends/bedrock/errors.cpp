@@ -1,21 +1,17 @@
 #include "backends/bedrock/errors.hpp"
 
+#include <array>
 #include <boost/json.hpp>
 #include <cctype>
 
 #include "aws/retry/retry_strategy.hpp"
+#include "backends/upstream/error_rows.hpp"
 
 namespace llamachat::backends::bedrock {
 namespace json = boost::json;
 namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::string lower_first(std::string_view code) {
-  std::string s(code);
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  return s;
-}
 
 // Resource ARNs the caller must be allowed to invoke (bedrock-facts.md §7.2, §7.3).
 std::string resource_hint(const ErrorContext& c) {
@@ -81,99 +77,111 @@ bool needs_inference_profile(std::string_view model_id, std::string_view region)
   return model_id == "meta.llama3-3-70b-instruct-v1:0" && region != "us-east-2";
 }
 
-chat::Error error_from_code(std::string_view raw_code, std::string_view message, unsigned status,
-                            const ErrorContext& c) {
-  const std::string code = normalize_error_code(raw_code);
-  // Stream exception types are lowerCamelCase ("throttlingException"); compare case-insensitively on the first letter.
-  const std::string key = lower_first(code);
-  chat::Error e;
-  e.upstream_code = code;
-  if (!e.upstream_code.empty())
-    e.upstream_code[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(e.upstream_code[0])));
-  // Show the SDKs' class name ("ThrottlingException") also for in-stream types ("throttlingException").
-  std::string display = code;
-  if (!display.empty()) display[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(display[0])));
-  const std::string detail = code.empty() ? std::string(message) : display + ": " + std::string(message);
-  if (key == "accessDeniedException") {
-    e.kind = chat::ErrorKind::access_denied;
-    e.message = detail + " (the AWS identity needs IAM permission " + std::string(iam_action(c.operation)) + " on " +
-                resource_hint(c) + "; note the IAM prefix is bedrock:, not bedrock-runtime:)";
-  } else if (key == "validationException" && message.find("on-demand throughput") != std::string_view::npos) {
-    e.kind = chat::ErrorKind::invalid_upstream_request;
-    const std::string profile = inference_profile_for(c.model_id, c.region);
-    e.message = detail + " (model " + std::string(c.model_id) + " needs an inference profile in " +
-                std::string(c.region) +
-                (profile.empty() ? std::string("; set BEDROCK_MODEL_ID to an inference profile ID or ARN)")
-                                 : "; set BEDROCK_MODEL_ID=" + profile + ")");
-  } else if (key == "validationException") {
-    e.kind = chat::ErrorKind::invalid_upstream_request;
-    e.message = detail;
-  } else if (key == "resourceNotFoundException") {
-    e.kind = chat::ErrorKind::model_not_found;
-    e.message = detail + " (check BEDROCK_MODEL_ID '" + std::string(c.model_id) +
-                "' and that it is offered in region " + std::string(c.region) + ")";
-  } else if (key == "throttlingException") {
-    e.kind = chat::ErrorKind::throttled;
-    e.retry_after_seconds = 2;
-    e.message = detail;
-  } else if (key == "modelNotReadyException") {
-    e.kind = chat::ErrorKind::throttled;
-    e.retry_after_seconds = 5;
-    e.message = detail;
-  } else if (key == "serviceQuotaExceededException") {
-    e.kind = chat::ErrorKind::throttled;
-    e.retry_after_seconds = 60;
-    e.message =
-        detail + " (a Bedrock service quota for this account was exceeded; retry later or request a quota increase)";
-  } else if (key == "modelTimeoutException") {
-    e.kind = chat::ErrorKind::model_timeout;
-    e.message = detail;
-  } else if (key == "modelErrorException" || key == "modelStreamErrorException") {
-    e.kind = chat::ErrorKind::model_error;
-    e.message = detail;
-  } else if (key == "serviceUnavailableException") {
-    e.kind = chat::ErrorKind::upstream_unavailable;
-    e.retry_after_seconds = 2;
-    e.message = detail;
-  } else if (key == "internalServerException") {
-    e.kind = chat::ErrorKind::upstream_failure;
-    e.message = detail;
-  } else if (key == "unrecognizedClientException" || key == "invalidSignatureException" ||
-             key == "expiredTokenException" || key == "missingAuthenticationTokenException" ||
-             key == "incompleteSignatureException" || key == "invalidClientTokenId" || key == "signatureDoesNotMatch") {
-    e.kind = chat::ErrorKind::credentials;
-    e.message =
-        detail + " (Bedrock rejected the request signature or credentials" +
-        (c.credentials_provider.empty() ? std::string(")")
-                                        : " supplied by the " + std::string(c.credentials_provider) + " provider)");
-  } else if (status == 503) {
-    e.kind = chat::ErrorKind::upstream_unavailable;
-    e.message = detail;
-  } else if (status >= 500) {
-    e.kind = chat::ErrorKind::upstream_failure;
-    e.message = detail;
-  } else if (status == 429) {
-    e.kind = chat::ErrorKind::throttled;
-    e.retry_after_seconds = 2;
-    e.message = detail;
-  } else if (status == 403) {
-    e.kind = chat::ErrorKind::access_denied;
-    e.message = detail;
-  } else {
-    e.kind = chat::ErrorKind::invalid_upstream_request;
-    e.message = detail;
+namespace {
+
+// What a row adds to the upstream's message, from the call's context.
+enum class Advice { none, iam_permission, inference_profile, model_and_region, quota, credentials_source };
+
+using Row = upstream::ErrorRow<Advice>;
+using K = chat::ErrorKind;
+using R = aws::retry::FailureKind;
+
+// The Bedrock Runtime errors
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html#API_runtime_InvokeModel_Errors)
+// and the signature errors every AWS service answers with
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/signature-v4-troubleshooting.html); then, for replies
+// without a known code, the status. The retry classes are the SDKs' standard mode.
+constexpr std::array kRows{
+    Row{"AccessDeniedException", 0, 0, K::access_denied, R::non_retryable, 0, Advice::iam_permission},
+    Row{"ValidationException", 0, 0, K::invalid_upstream_request, R::non_retryable, 0, Advice::inference_profile},
+    Row{"ResourceNotFoundException", 0, 0, K::model_not_found, R::non_retryable, 0, Advice::model_and_region},
+    Row{"ThrottlingException", 0, 0, K::throttled, R::throttling, 2, Advice::none},
+    Row{"ModelNotReadyException", 0, 0, K::throttled, R::throttling, 5, Advice::none},
+    Row{"ServiceQuotaExceededException", 0, 0, K::throttled, R::non_retryable, 60, Advice::quota},
+    Row{"ModelTimeoutException", 0, 0, K::model_timeout, R::non_retryable, 0, Advice::none},
+    Row{"ModelErrorException", 0, 0, K::model_error, R::non_retryable, 0, Advice::none},
+    Row{"ModelStreamErrorException", 0, 0, K::model_error, R::non_retryable, 0, Advice::none},
+    Row{"ServiceUnavailableException", 0, 0, K::upstream_unavailable, R::transient, 2, Advice::none},
+    Row{"InternalServerException", 0, 0, K::upstream_failure, R::transient, 0, Advice::none},
+    Row{"UnrecognizedClientException", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"InvalidSignatureException", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"ExpiredTokenException", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"MissingAuthenticationTokenException", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"IncompleteSignatureException", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"InvalidClientTokenId", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"SignatureDoesNotMatch", 0, 0, K::credentials, R::non_retryable, 0, Advice::credentials_source},
+    Row{"", 503, 503, K::upstream_unavailable, R::transient, 0, Advice::none},
+    Row{"", 500, 599, K::upstream_failure, R::transient, 0, Advice::none},
+    Row{"", 429, 429, K::throttled, R::throttling, 2, Advice::none},
+    Row{"", 403, 403, K::access_denied, R::non_retryable, 0, Advice::none},
+    Row{"", 0, 999, K::invalid_upstream_request, R::non_retryable, 0, Advice::none},
+};
+
+std::string advice_text(Advice advice, std::string_view message, const ErrorContext& c) {
+  switch (advice) {
+    case Advice::none: return {};
+    case Advice::iam_permission:
+      return " (the AWS identity needs IAM permission " + std::string(iam_action(c.operation)) + " on " +
+             resource_hint(c) + "; note the IAM prefix is bedrock:, not bedrock-runtime:)";
+    case Advice::inference_profile: {
+      if (message.find("on-demand throughput") == std::string_view::npos) return {};
+      const std::string profile = inference_profile_for(c.model_id, c.region);
+      return " (model " + std::string(c.model_id) + " needs an inference profile in " + std::string(c.region) +
+             (profile.empty() ? std::string("; set BEDROCK_MODEL_ID to an inference profile ID or ARN)")
+                              : "; set BEDROCK_MODEL_ID=" + profile + ")");
+    }
+    case Advice::model_and_region:
+      return " (check BEDROCK_MODEL_ID '" + std::string(c.model_id) + "' and that it is offered in region " +
+             std::string(c.region) + ")";
+    case Advice::quota:
+      return " (a Bedrock service quota for this account was exceeded; retry later or request a quota increase)";
+    case Advice::credentials_source:
+      return " (Bedrock rejected the request signature or credentials" +
+             (c.credentials_provider.empty()
+                  ? std::string(")")
+                  : " supplied by the " + std::string(c.credentials_provider) + " provider)");
   }
-  return e;
+  return {};
+}
+
+}  // namespace
+
+upstream::Failure failure_from_code(std::string_view raw_code, std::string_view message, unsigned status,
+                                    const ErrorContext& c) {
+  // Shown with the SDKs' class name ("ThrottlingException") also for in-stream types ("throttlingException").
+  std::string code = normalize_error_code(raw_code);
+  if (!code.empty()) code[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(code[0])));
+  const Row& row = *upstream::find_error_row<Advice>(kRows, code, status);
+  upstream::Failure failure;
+  failure.retry = row.retry;
+  chat::Error& e = failure.error;
+  e.kind = row.kind;
+  if (row.retry_after_seconds > 0) e.retry_after_seconds = row.retry_after_seconds;
+  e.message =
+      (code.empty() ? std::string(message) : code + ": " + std::string(message)) + advice_text(row.advice, message, c);
+  e.upstream_code = std::move(code);
+  return failure;
+}
+
+chat::Error error_from_code(std::string_view code, std::string_view message, unsigned status,
+                            const ErrorContext& context) {
+  return failure_from_code(code, message, status, context).error;
+}
+
+upstream::Failure failure_from_response(unsigned status, std::string_view error_type_header, std::string_view body,
+                                        const ErrorContext& context) {
+  const std::string code = error_code_of(error_type_header, body);
+  std::string message = error_message_of(body);
+  if (message.empty()) message = "HTTP " + std::to_string(status);
+  upstream::Failure failure = failure_from_code(code, message, status, context);
+  if (code.empty())
+    failure.error.message = "Bedrock answered HTTP " + std::to_string(status) + ": " + failure.error.message;
+  return failure;
 }
 
 chat::Error error_from_response(unsigned status, std::string_view error_type_header, std::string_view body,
                                 const ErrorContext& context) {
-  const std::string code = error_code_of(error_type_header, body);
-  std::string message = error_message_of(body);
-  if (message.empty()) message = "HTTP " + std::to_string(status);
-  chat::Error e = error_from_code(code, message, status, context);
-  if (code.empty()) e.message = "Bedrock answered HTTP " + std::to_string(status) + ": " + e.message;
-  return e;
+  return failure_from_response(status, error_type_header, body, context).error;
 }
 
 }  // namespace llamachat::backends::bedrock

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "backends/bedrock/wire.hpp"
+#include "backends/upstream/failure.hpp"
 #include "chat/error.hpp"
 
 namespace llamachat::backends::bedrock {
@@ -24,10 +25,16 @@ std::string error_code_of(std::string_view error_type_header, std::string_view b
 // The "message"/"Message" member of a JSON error body, else the (truncated) body.
 std::string error_message_of(std::string_view body);
 
-// An HTTP error reply from Bedrock.
+// An HTTP error reply from Bedrock, through the error rows: the typed error and its retry class.
+upstream::Failure failure_from_response(unsigned status, std::string_view error_type_header, std::string_view body,
+                                        const ErrorContext& context);
+// An in-stream exception (":exception-type" such as "throttlingException") after the 200; `status` is
+// the exception's original status code when the stream gave one, else 0.
+upstream::Failure failure_from_code(std::string_view code, std::string_view message, unsigned status,
+                                    const ErrorContext& context);
+// The typed errors alone.
 chat::Error error_from_response(unsigned status, std::string_view error_type_header, std::string_view body,
                                 const ErrorContext& context);
-// An in-stream exception (":exception-type" such as "throttlingException") after the 200.
 chat::Error error_from_code(std::string_view code, std::string_view message, unsigned status,
                             const ErrorContext& context);
 

@@ -1,0 +1,168 @@
+#include "backends/upstream/caller.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <random>
+
+#include "aws/credentials/provider.hpp"
+#include "backends/upstream/cancel_link.hpp"
+#include "backends/upstream/retry_after.hpp"
+#include "util/log.hpp"
+
+namespace llamachat::backends::upstream {
+namespace net = boost::asio;
+using std::chrono::steady_clock;
+
+namespace {
+
+double uniform_random() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// Process-wide unique, never 0 (the "nothing cached" value of client_for's shortcut).
+std::uint64_t next_generation() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1) + 1;
+}
+
+chat::Error client_gone() { return {chat::ErrorKind::cancelled, "client disconnected"}; }
+
+// An upstream Retry-After also tells our client how long to wait (rounded up to whole seconds).
+void adopt_retry_after(Failure& failure, std::optional<std::chrono::milliseconds> retry_after) {
+  if (!retry_after) return;
+  failure.retry_after = retry_after;
+  failure.error.retry_after_seconds = static_cast<int>((retry_after->count() + 999) / 1000);
+}
+
+}  // namespace
+
+AttemptOutcome failure_of(const http::ClientError& error, std::string_view upstream_name, const http::Url& endpoint,
+                          bool cancelled, bool reply_started) {
+  using K = http::ClientErrorKind;
+  using aws::retry::FailureKind;
+  if (cancelled) return Failure{client_gone()};
+  const std::string name(upstream_name);
+  switch (error.kind()) {
+    case K::timeout:
+      // The deadline after text went out: end cleanly with what was sent instead of cut mid-event.
+      if (reply_started) return chat::Completion{"time_limit", std::nullopt};
+      return Failure{{chat::ErrorKind::deadline_exceeded, name + " request timed out: " + error.what()},
+                     FailureKind::timeout};
+    case K::protocol:
+      return Failure{{chat::ErrorKind::bad_upstream_response, name + " reply unreadable: " + error.what()}};
+    case K::tls:
+      return Failure{{chat::ErrorKind::upstream_unreachable,
+                      "cannot reach " + name + " endpoint " + endpoint.origin() + ": " + error.what()}};
+    default:
+      return Failure{{chat::ErrorKind::upstream_unreachable,
+                      "cannot reach " + name + " endpoint " + endpoint.origin() + ": " + error.what()},
+                     FailureKind::connection};
+  }
+}
+
+Caller::Caller(CallerOptions options, std::shared_ptr<Authorizer> authorizer)
+    : options_(std::move(options)),
+      authorizer_(std::move(authorizer)),
+      quota_(std::make_shared<aws::retry::RetryQuota>(options_.retry.initial_quota)),
+      generation_(next_generation()) {}
+
+Caller::~Caller() = default;
+
+void Caller::shutdown() {
+  std::lock_guard lock(clients_mutex_);
+  generation_ = next_generation();
+  clients_.clear();
+}
+
+http::Client& Caller::client_for(net::any_io_executor executor) {
+  const void* key = &net::query(executor, net::execution::context);
+  // Each worker thread asks for its own client on every request: remember the last answer per thread
+  // rather than take the shared lock each time.
+  struct LastClient {
+    std::uint64_t generation = 0;
+    const void* key = nullptr;
+    http::Client* client = nullptr;
+  };
+  thread_local LastClient last;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (last.generation == generation && last.key == key) return *last.client;
+  std::lock_guard lock(clients_mutex_);
+  auto& slot = clients_[key];
+  if (!slot) slot = std::make_unique<http::Client>(executor, options_.client);
+  last = {generation, key, slot.get()};
+  return *slot;
+}
+
+net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::EventSink& sink, const Protocol& protocol) {
+  auto deadline = steady_clock::now() + options_.request_timeout;
+  if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
+
+  aws::retry::RetryStrategy strategy(options_.retry, quota_, &uniform_random);
+  aws::retry::RetryToken token;
+  net::steady_timer backoff(co_await net::this_coro::executor);
+  for (int attempts = 1;; ++attempts) {
+    Relay relay(sink);
+    AttemptOutcome outcome = co_await attempt(request, protocol, relay, deadline);
+    if (auto* completion = std::get_if<chat::Completion>(&outcome)) {
+      strategy.on_success(token);
+      co_return std::move(*completion);
+    }
+    auto& failure = std::get<Failure>(outcome);
+    // Never retry once reply text reached the client: it would be sent twice.
+    if (relay.started() || failure.error.kind == chat::ErrorKind::cancelled ||
+        (request.cancel && request.cancel->emitted()))
+      co_return std::move(failure.error);
+    const auto delay = strategy.next_delay(attempts, failure.retry, token);
+    if (!delay) co_return std::move(failure.error);
+    const auto wait = wait_before_retry(*delay, failure.retry_after);
+    if (steady_clock::now() + wait >= deadline) co_return std::move(failure.error);
+    util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
+                   failure.error.message.substr(0, 120) + "); retrying in " + std::to_string(wait.count()) + " ms");
+    backoff.expires_after(wait);
+    CancelLink cancel(request.cancel);
+    cancel.aim_at(backoff);
+    if (cancel.cancelled()) co_return client_gone();
+    co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
+    if (cancel.cancelled()) co_return client_gone();
+  }
+}
+
+net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request, const Protocol& protocol, Relay& relay,
+                                               steady_clock::time_point deadline) {
+  CancelLink cancel(request.cancel);
+  std::string credentials_source;
+  // The one place where I/O exceptions become values: each handler only records what happened.
+  std::optional<http::ClientError> io_error;
+  std::optional<chat::Error> credentials_error;
+  try {
+    http::ClientRequest upstream = protocol.build_request(request);
+    if (authorizer_) credentials_source = co_await authorizer_->authorize(upstream);
+    const Attempt context{request, credentials_source};
+    http::Client& client = client_for(co_await net::this_coro::executor);
+    cancel.aim_at(upstream);
+    std::unique_ptr<http::ResponseStream> response =
+        co_await client.open(options_.endpoint, std::move(upstream), deadline);
+    cancel.aim_at(*response);
+    const unsigned status = response->status();
+    if (status < 200 || status >= 300) {
+      const std::string body = co_await response->read_all();
+      Failure failure = protocol.classify(ErrorReply{status, *response, body}, context);
+      adopt_retry_after(failure, parse_retry_after(response->header("retry-after")));
+      co_return failure;
+    }
+    AttemptOutcome outcome = co_await protocol.consume(*response, relay, context);
+    co_return outcome;
+  } catch (const http::ClientError& e) {
+    io_error = e;
+  } catch (const aws::credentials::CredentialsError& e) {
+    credentials_error = chat::Error{chat::ErrorKind::credentials, std::string("no AWS credentials: ") + e.what()};
+  }
+  if (credentials_error) co_return Failure{std::move(*credentials_error)};
+  co_return failure_of(*io_error, options_.upstream_name, options_.endpoint, cancel.cancelled(), relay.started());
+}
+
+}  // namespace llamachat::backends::upstream

@@ -140,12 +140,11 @@ net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, 
     util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
                    error.message.substr(0, 120) + "); retrying in " + std::to_string(delay->count()) + " ms");
     backoff.expires_after(*delay);
-    if (request.cancel) request.cancel->on_emit([&backoff] { backoff.cancel(); });
+    const auto end_backoff_on_cancel = request.cancel ? request.cancel->subscribe([&backoff] { backoff.cancel(); })
+                                                      : chat::CancelSignal::Subscription{};
     co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
-    if (request.cancel) {
-      request.cancel->clear_hook();
-      if (request.cancel->emitted()) co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
-    }
+    if (request.cancel && request.cancel->emitted())
+      co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
   }
 }
 
@@ -201,13 +200,11 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
 
   http::Client& client = client_for(co_await net::this_coro::executor);
   std::unique_ptr<http::ResponseStream> response;
-  // Until the response head arrives (for InvokeModel: the whole generation), a disconnect aborts the request.
-  upstream.abort = std::make_shared<http::AbortSignal>();
-  if (request.cancel) request.cancel->on_emit([abort = upstream.abort] { abort->abort(); });
+  // A disconnect closes the upstream connection, from the request through the end of the response.
+  upstream.cancel = request.cancel;
   try {
     response = co_await client.open(config_.endpoint, std::move(upstream), deadline);
   } catch (const http::ClientError& e) {
-    if (request.cancel) request.cancel->clear_hook();
     if (request.cancel && request.cancel->emitted())
       co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};
     failure = e.kind() == http::ClientErrorKind::timeout ? aws::retry::FailureKind::timeout
@@ -216,15 +213,6 @@ net::awaitable<chat::Outcome> BedrockBackend::attempt(const chat::ChatRequest& r
       failure = aws::retry::FailureKind::non_retryable;
     co_return client_error_to_chat(e, config_.endpoint);
   }
-  http::ResponseStream* raw = response.get();
-  if (request.cancel) request.cancel->on_emit([raw] { raw->close(); });
-  struct HookGuard {
-    const chat::ChatRequest& r;
-    ~HookGuard() {
-      if (r.cancel) r.cancel->clear_hook();
-    }
-  } hook_guard{request};
-
   try {
     if (response->status() != 200) {
       const std::string body = co_await response->read_all();

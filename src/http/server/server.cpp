@@ -23,6 +23,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "http/server/response_head.hpp"
 #include "util/log.hpp"
 
 namespace llamachat::http {
@@ -101,68 +102,27 @@ struct Worker {
   std::unordered_set<Connection*> connections;
 };
 
-// Writes the status line and header fields of `response` into `out` (cleared first), followed by our own
-// fields: X-Request-Id, Server, the connection disposition and the framing (Content-Length, or chunked
-// transfer coding for a stream). Beast's serializer is not used on this path: it walks the message
-// through layers of buffer views per write, which showed up as ~10 % of the CPU of a proxied chat.
-// Fields that we set ourselves are skipped when the handler set them too.
-void begin_head(std::string& out, unsigned version, unsigned status, std::string_view reason) {
-  out.clear();
-  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  char code[8];
-  const auto end = std::to_chars(code, code + sizeof code, status).ptr;
-  out.append(code, end);
-  out += ' ';
-  out += reason;
-  out += "\r\n";
-}
+// What a connection is doing. Whether a watch read is pending (watching_) and why an operation was
+// cancelled (timed_out_) are facts about pending operations, not phases.
+enum class Phase : std::uint8_t {
+  awaiting_request,       // idle between requests: shutdown closes it
+  reading_request,        // header and body, within their timeouts
+  handling,               // the handler runs and has sent nothing yet
+  responded,              // a whole response was written
+  streaming,              // a chunked response is under way
+  streaming_until_close,  // an HTTP/1.0 stream: its body ends when the connection closes
+  client_gone,            // the client left or a write failed: nothing more is written
+};
 
-// Fields that the server writes itself; a handler's own copy is dropped.
-bool is_server_field(std::string_view name) {
-  return beast::iequals(name, "connection") || beast::iequals(name, "content-length") ||
-         beast::iequals(name, "transfer-encoding") || beast::iequals(name, "server") ||
-         beast::iequals(name, "x-request-id");
-}
+// How the connection goes on after the current response.
+enum class After : std::uint8_t {
+  keep_alive,
+  close,
+  linger_then_close,  // an error was answered before the request was read: linger before closing
+};
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += ": ";
-  out += value;
-  out += "\r\n";
-}
-
-void end_head(std::string& out, unsigned version, std::string_view request_id, bool keep_alive,
-              std::optional<std::size_t> content_length, bool chunked) {
-  out += "X-Request-Id: ";
-  out += request_id;
-  out += "\r\nServer: llamachat\r\n";
-  if (version == 10) {
-    if (keep_alive) out += "Connection: keep-alive\r\n";
-  } else if (!keep_alive) {
-    out += "Connection: close\r\n";
-  }
-  if (chunked) out += "Transfer-Encoding: chunked\r\n";
-  if (content_length) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, *content_length).ptr;
-    out += "Content-Length: ";
-    out.append(digits, end);
-    out += "\r\n";
-  }
-  out += "\r\n";
-}
-
-void write_response_head(std::string& out, const Response& response, std::string_view request_id, bool keep_alive,
-                         std::optional<std::size_t> content_length, bool chunked) {
-  const unsigned version = response.version();
-  begin_head(out, version, response.result_int(), response.reason());
-  for (const auto& field : response.base())
-    if (!is_server_field(field.name_string())) append_field(out, field.name_string(), field.value());
-  end_head(out, version, request_id, keep_alive, content_length, chunked);
-}
-
-// 1xx, 204 and 304 responses carry neither a body nor Content-Length (RFC 9110 §8.6, §15.3.5, §15.4.5).
-bool status_has_body(unsigned status) { return status >= 200 && status != 204 && status != 304; }
+// Whether a whole response goes out, and with its body.
+enum class Send : std::uint8_t { nothing, head_only, head_and_body };
 
 class Connection final : public Exchange {
  public:
@@ -171,8 +131,8 @@ class Connection final : public Exchange {
 
   const Request& request() const noexcept override { return request_; }
   const std::string& request_id() const noexcept override { return request_id_; }
-  bool client_gone() const noexcept override { return gone_; }
-  bool idle() const noexcept { return idle_; }
+  bool client_gone() const noexcept override { return phase_ == Phase::client_gone; }
+  bool idle() const noexcept { return phase_ == Phase::awaiting_request; }
   void cancel_io() noexcept {
     beast::error_code ignored;  // cancelling on a socket that may already be closed
     socket_.cancel(ignored);
@@ -190,7 +150,7 @@ class Connection final : public Exchange {
     const ServerLimits& limits = server_.options.limits;
     bool first = true;
     for (;;) {
-      idle_ = true;
+      phase_ = Phase::awaiting_request;
       if (server_.stopping.load()) break;
       // Phase 1: wait for the first byte of the next request (keep-alive idle time).
       if (buffer_.size() == 0) {
@@ -201,7 +161,7 @@ class Connection final : public Exchange {
         buffer_.commit(n);
       }
       first = false;
-      idle_ = false;
+      phase_ = Phase::reading_request;
       // Phase 2: the header, within header_timeout.
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -211,10 +171,9 @@ class Connection final : public Exchange {
         co_await reject_unreadable(hec, "header");
         break;
       }
-      keep_alive_ = parser.get().keep_alive();
+      after_ = parser.get().keep_alive() ? After::keep_alive : After::close;
       if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-        keep_alive_ = false;
-        co_await send_plain(json_error_response(
+        co_await reject(json_error_response(
             413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", parser.get().version()));
         break;
       }
@@ -231,9 +190,8 @@ class Connection final : public Exchange {
       }
       request_ = parser.release();
       request_id_ = make_request_id();
-      responded_ = false;
-      streaming_ = false;
-      if (server_.stopping.load()) keep_alive_ = false;
+      phase_ = Phase::handling;
+      if (server_.stopping.load()) close_after();
       bool failed = false;
       try {
         co_await server_.handler(*this);
@@ -242,25 +200,25 @@ class Connection final : public Exchange {
         failed = true;
       }
       if (failed) {
-        if (!responded_ && !streaming_) {
+        if (phase_ == Phase::handling) {
           co_await respond(
               json_error_response(500, "internal error (request id " + request_id_ + ")", request_.version()));
         } else {
-          keep_alive_ = false;  // a half-written response cannot be completed
+          close_after();  // a half-written response cannot be completed
         }
       }
-      if (!responded_ && !gone_) {
-        keep_alive_ = false;
+      if (phase_ == Phase::handling) {
+        close_after();
         co_await respond(json_error_response(500, "internal error: handler sent no response", request_.version()));
       }
-      on_gone_ = nullptr;  // the request is over; a disconnect from now on concerns nobody
-      if (!keep_alive_ || gone_) break;
+      gone_signal_.reset();  // the request is over; a disconnect from now on concerns nobody
+      if (after_ != After::keep_alive || phase_ == Phase::client_gone) break;
       // A pipelined request already buffered goes first; otherwise a disconnect watch still pending
       // becomes the wait for the next request: the same read, so no cancellation and no second read to
       // start (see watch_client).
       if (watching_ && buffer_.size() > 0) co_await stop_watching();
       if (watching_) {
-        idle_ = true;
+        phase_ = Phase::awaiting_request;
         if (server_.stopping.load()) break;
         arm_deadline(limits.keep_alive_timeout);
         co_await wait_for_watch();
@@ -271,7 +229,7 @@ class Connection final : public Exchange {
     co_await stop_watching();
     beast::error_code ignored;  // best effort: the peer may already be gone
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    if (linger_) co_await linger();
+    if (after_ == After::linger_then_close) co_await linger();
     socket_.close(ignored);
   }
 
@@ -282,54 +240,39 @@ class Connection final : public Exchange {
     socket_.close(ignored);
   }
 
+  // respond() and respond_with() write the head now and return the coroutine that sends it with the body
+  // (one coroutine frame per response).
   net::awaitable<void> respond(Response response) override {
-    responded_ = true;
-    if (gone_) co_return;
-    if (server_.stopping.load()) keep_alive_ = false;  // draining: this is the connection's last response
-    const unsigned status = response.result_int();
-    const bool has_body = status_has_body(status);
-    const bool send_body = has_body && request_.method() != bhttp::verb::head;
-    write_response_head(head_, response, request_id_, keep_alive_,
-                        has_body ? std::optional<std::size_t>(response.body().size()) : std::nullopt, false);
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
-                                                   send_body ? net::buffer(response.body()) : net::const_buffer()};
-    co_await write_all(buffers);
+    const Send send = prepare_whole(response.version(), response.result_int(), response.reason(), response.base(),
+                                    response.body().size(), request_.method() == bhttp::verb::head);
+    return write_whole(send, std::move(response.body()));
   }
 
   net::awaitable<void> respond_with(unsigned status, std::span<const FieldView> fields, std::string body) override {
-    responded_ = true;
-    if (gone_) co_return;
-    if (server_.stopping.load()) keep_alive_ = false;
-    const unsigned version = request_.version();
-    const bool has_body = status_has_body(status);
-    const bool send_body = has_body && request_.method() != bhttp::verb::head;
-    begin_head(head_, version, status, bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
-    for (const auto& [name, value] : fields)
-      if (!is_server_field(name)) append_field(head_, name, value);
-    end_head(head_, version, request_id_, keep_alive_,
-             has_body ? std::optional<std::size_t>(body.size()) : std::nullopt, false);
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
-                                                   send_body ? net::buffer(body) : net::const_buffer()};
-    co_await write_all(buffers);
+    const Send send =
+        prepare_whole(request_.version(), status, {}, fields, body.size(), request_.method() == bhttp::verb::head);
+    return write_whole(send, std::move(body));
   }
 
   net::awaitable<bool> begin_stream(Response head) override {
-    responded_ = true;
-    streaming_ = true;
-    if (gone_) co_return false;
-    if (server_.stopping.load()) keep_alive_ = false;
+    if (phase_ == Phase::client_gone) co_return false;
+    if (server_.stopping.load()) close_after();
     // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
-    chunked_ = head.version() != 10;
-    if (!chunked_) keep_alive_ = false;
-    write_response_head(head_, head, request_id_, keep_alive_, std::nullopt, chunked_);
+    const bool chunked = head.version() != 10;
+    phase_ = chunked ? Phase::streaming : Phase::streaming_until_close;
+    if (!chunked) close_after();
+    const ResponseHead response_head{head.version(), head.result_int(),
+                                     head.reason(),  request_id_,
+                                     keep_alive(),   chunked ? BodyFraming::chunked : BodyFraming::until_close};
+    write_response_head(head_, response_head, head.base());
     const bool ok = co_await write_all(net::buffer(head_));
     co_return ok;
   }
 
   net::awaitable<bool> write_chunk(std::string_view data) override {
-    if (gone_) co_return false;
+    if (phase_ == Phase::client_gone) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
-    if (!chunked_) {
+    if (phase_ == Phase::streaming_until_close) {
       const bool ok = co_await write_all(net::buffer(data));
       co_return ok;
     }
@@ -346,23 +289,23 @@ class Connection final : public Exchange {
   }
 
   net::awaitable<void> end_stream() override {
-    if (gone_ || !chunked_) co_return;
+    if (phase_ != Phase::streaming) co_return;
     static constexpr std::string_view kLastChunk = "0\r\n\r\n";
     co_await write_all(net::buffer(kLastChunk));
   }
 
-  void watch_client(std::function<void()> on_gone) override {
-    on_gone_ = std::move(on_gone);
-    if (gone_) {
-      fire_gone();
-      return;
+  std::shared_ptr<util::CancelSignal> watch_client() override {
+    if (!gone_signal_) gone_signal_ = std::make_shared<util::CancelSignal>();
+    if (phase_ == Phase::client_gone) {
+      gone_signal_->emit();
+    } else if (!watching_) {
+      watching_ = true;
+      // A plain completion handler rather than a coroutine: this runs on every chat request. run() never
+      // returns while it is pending (stop_watching), so `this` outlives it.
+      socket_.async_read_some(buffer_.prepare(kReadChunk),
+                              [this](const beast::error_code& ec, std::size_t n) { on_watch_complete(ec, n); });
     }
-    if (watching_) return;  // already watching
-    watching_ = true;
-    // A plain completion handler rather than a coroutine: this runs on every chat request. run() never
-    // returns while it is pending (stop_watching), so `this` outlives it.
-    socket_.async_read_some(buffer_.prepare(kReadChunk),
-                            [this](const beast::error_code& ec, std::size_t n) { on_watch_complete(ec, n); });
+    return gone_signal_;
   }
 
  private:
@@ -454,37 +397,34 @@ class Connection final : public Exchange {
   }
   void disarm_deadline() noexcept { deadline_ = SteadyClock::time_point::max(); }
 
-  void mark_gone() {
-    if (gone_) return;
-    gone_ = true;
-    keep_alive_ = false;
-    fire_gone();
+  bool keep_alive() const noexcept { return after_ == After::keep_alive; }
+  void close_after() noexcept {
+    if (after_ == After::keep_alive) after_ = After::close;
   }
 
-  void fire_gone() {
-    if (auto hook = std::move(on_gone_)) {
-      on_gone_ = nullptr;
-      hook();
-    }
+  void mark_gone() {
+    if (phase_ == Phase::client_gone) return;
+    phase_ = Phase::client_gone;
+    close_after();
+    if (gone_signal_) gone_signal_->emit();
   }
 
   // Answers a request that could not be read, when an answer still makes sense.
   net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase) {
-    keep_alive_ = false;
     const auto& limits = server_.options.limits;
     if (ec == bhttp::error::body_limit) {
-      co_await send_plain(
+      co_await reject(
           json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
     } else if (ec == bhttp::error::header_limit) {
-      co_await send_plain(
+      co_await reject(
           json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));
     } else if (ec == beast::error::timeout) {
-      co_await send_plain(json_error_response(408, "timed out reading the request " + std::string(phase)));
+      co_await reject(json_error_response(408, "timed out reading the request " + std::string(phase)));
     } else if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
                ec == net::error::operation_aborted || ec == bhttp::error::partial_message) {
       // The client went away mid-request: nobody to answer.
     } else {
-      co_await send_plain(json_error_response(400, "malformed HTTP request: " + ec.message()));
+      co_await reject(json_error_response(400, "malformed HTTP request: " + ec.message()));
     }
   }
 
@@ -504,13 +444,33 @@ class Connection final : public Exchange {
     disarm_deadline();
   }
 
-  net::awaitable<void> send_plain(Response response) {
-    linger_ = true;
-    keep_alive_ = false;
-    request_id_ = make_request_id();
-    write_response_head(head_, response, request_id_, false, response.body().size(), false);
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(response.body())};
+  // Writes the head of a whole response into head_ (see response_head.hpp) and says what goes out. This
+  // and write_whole are the one path of every whole response.
+  template <typename Fields>
+  Send prepare_whole(unsigned version, unsigned status, std::string_view reason, const Fields& fields,
+                     std::size_t body_size, bool head_request) {
+    if (phase_ == Phase::client_gone) return Send::nothing;
+    if (phase_ == Phase::handling) phase_ = Phase::responded;
+    if (server_.stopping.load()) close_after();  // draining: this is the connection's last response
+    const ResponseHead head{version, status, reason, request_id_, keep_alive(), BodyFraming::content_length, body_size};
+    write_response_head(head_, head, fields);
+    return status_has_body(status) && !head_request ? Send::head_and_body : Send::head_only;
+  }
+
+  net::awaitable<void> write_whole(Send send, std::string body) {
+    if (send == Send::nothing) co_return;
+    const std::array<net::const_buffer, 2> buffers{
+        net::buffer(head_), send == Send::head_and_body ? net::buffer(body) : net::const_buffer()};
     co_await write_all(buffers);
+  }
+
+  // Answers a request that could not be read (with a request id of its own), then lingers and closes.
+  net::awaitable<void> reject(Response response) {
+    after_ = After::linger_then_close;
+    request_id_ = make_request_id();
+    const Send send = prepare_whole(response.version(), response.result_int(), response.reason(), response.base(),
+                                    response.body().size(), false);
+    return write_whole(send, std::move(response.body()));
   }
 
   Server::Impl& server_;
@@ -520,17 +480,12 @@ class Connection final : public Exchange {
   std::string request_id_;
   std::string head_;  // the response head being written; its capacity is reused across responses
   SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
-  bool timed_out_ = false;
-  bool keep_alive_ = true;
-  bool responded_ = false;
-  bool streaming_ = false;
-  bool chunked_ = true;
-  bool idle_ = true;
-  bool gone_ = false;
-  bool watching_ = false;  // the disconnect watch's read is pending
-  std::function<void()> on_gone_;
+  Phase phase_ = Phase::awaiting_request;
+  After after_ = After::keep_alive;
+  bool timed_out_ = false;                           // the pending operation was cancelled by the deadline sweep
+  bool watching_ = false;                            // the disconnect watch's read is pending
+  std::shared_ptr<util::CancelSignal> gone_signal_;  // the current request's, created by watch_client
   net::steady_timer watch_timer_;
-  bool linger_ = false;  // an error was answered before the request was read: linger before closing
 };
 
 // The shortest limit decides how often a worker looks for expired deadlines: a tenth of it, between 5 ms

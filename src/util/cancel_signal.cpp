@@ -86,4 +86,8 @@ void CancelSignal::Subscription::reset() noexcept {
   node_.callback = nullptr;
 }
 
+CancelSignal::Subscription on_cancel(CancelSignal* signal, std::function<void()> callback) {
+  return signal ? signal->subscribe(std::move(callback)) : CancelSignal::Subscription{};
+}
+
 }  // namespace llamachat::util

@@ -70,4 +70,7 @@ class CancelSignal::Subscription {
   Node node_;
 };
 
+// `signal->subscribe(callback)`, or an empty subscription when there is no signal (an optional one).
+[[nodiscard]] CancelSignal::Subscription on_cancel(CancelSignal* signal, std::function<void()> callback);
+
 }  // namespace llamachat::util

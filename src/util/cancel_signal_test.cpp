@@ -161,5 +161,16 @@ TEST(CancelSignal, NullCallbackIsIgnored) {
   EXPECT_FALSE(late.subscribed());
 }
 
+TEST(CancelSignal, OnCancelWithoutASignalIsAnEmptySubscription) {
+  int calls = 0;
+  auto none = on_cancel(nullptr, [&] { ++calls; });
+  EXPECT_FALSE(none.subscribed());
+  CancelSignal s;
+  auto some = on_cancel(&s, [&] { ++calls; });
+  EXPECT_TRUE(some.subscribed());
+  s.emit();
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace llamachat::util

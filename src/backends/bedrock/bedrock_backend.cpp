@@ -140,8 +140,7 @@ net::awaitable<chat::Outcome> BedrockBackend::stream(chat::ChatRequest request, 
     util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
                    error.message.substr(0, 120) + "); retrying in " + std::to_string(delay->count()) + " ms");
     backoff.expires_after(*delay);
-    const auto end_backoff_on_cancel = request.cancel ? request.cancel->subscribe([&backoff] { backoff.cancel(); })
-                                                      : chat::CancelSignal::Subscription{};
+    const auto end_backoff_on_cancel = util::on_cancel(request.cancel.get(), [&backoff] { backoff.cancel(); });
     co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
     if (request.cancel && request.cancel->emitted())
       co_return chat::Error{chat::ErrorKind::cancelled, "client disconnected"};

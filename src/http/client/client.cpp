@@ -75,8 +75,7 @@ asio::awaitable<std::unique_ptr<ResponseStream>> Client::Impl::open(std::shared_
     }
     if (cancel && cancel->emitted()) fail(ClientErrorKind::closed, "request to " + origin + " was aborted");
     // While this attempt owns `c`, cancelling closes it; the subscription goes before `c` does.
-    const util::CancelSignal::Subscription close_on_cancel =
-        cancel ? cancel->subscribe([conn = c.get()] { conn->tcp().close(); }) : util::CancelSignal::Subscription{};
+    const auto close_on_cancel = util::on_cancel(cancel, [conn = c.get()] { conn->tcp().close(); });
     c->reusable = request.keep_alive;
 
     c->tcp().expires_at(deadline);

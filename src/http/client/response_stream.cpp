@@ -25,7 +25,7 @@ ConnectionStream::ConnectionStream(std::shared_ptr<Pool> pool, std::unique_ptr<C
       max_body_bytes_(max_body_bytes),
       piece_(pool_->take_piece()),
       status_(parser_->status()) {
-  if (cancel) on_cancel_ = cancel->subscribe([this] { close(); });
+  on_cancel_ = util::on_cancel(cancel, [this] { close(); });
 }
 
 ConnectionStream::~ConnectionStream() {

@@ -95,9 +95,8 @@ class Server {
   // then stops the workers. Thread-safe; may be called from a signal handler thread.
   void stop();
 
-  struct Impl;  // public only so that the implementation file's free functions can name it
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -272,8 +272,7 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   request.request_id = exchange.request_id();
   request.stream = stream;
   request.deadline = steady_clock::now() + options.reply_deadline;
-  request.cancel = std::make_shared<chat::CancelSignal>();
-  exchange.watch_client([cancel = request.cancel] { cancel->emit(); });
+  request.cancel = exchange.watch_client();
 
   // The label travels by value ("offline", "bedrock": short strings, no allocation); with none set, the
   // backend is asked.

@@ -44,20 +44,17 @@ class FakeExchange final : public http::Exchange {
     ++stream_ends;
     co_return;
   }
-  void watch_client(std::function<void()> on_gone) override {
+  std::shared_ptr<util::CancelSignal> watch_client() override {
     watched = true;
-    on_gone_ = std::move(on_gone);
-    if (gone_) disconnect();
+    if (gone_) gone_signal_->emit();
+    return gone_signal_;
   }
   bool client_gone() const noexcept override { return gone_; }
 
-  // The client goes away: the watch hook runs once, later writes fail.
+  // The client goes away: the disconnect signal is emitted, later writes fail.
   void disconnect() {
     gone_ = true;
-    if (auto hook = std::move(on_gone_)) {
-      on_gone_ = nullptr;
-      hook();
-    }
+    gone_signal_->emit();
   }
 
   std::vector<http::Response> responses;
@@ -70,7 +67,7 @@ class FakeExchange final : public http::Exchange {
   http::Request request_;
   std::string id_ = "req-0001";
   bool gone_ = false;
-  std::function<void()> on_gone_;
+  std::shared_ptr<util::CancelSignal> gone_signal_ = std::make_shared<util::CancelSignal>();
 };
 
 // A backend that plays a script: optional pause, deltas, then a fixed outcome.

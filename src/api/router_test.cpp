@@ -27,7 +27,7 @@ class RecordingExchange final : public http::Exchange {
   net::awaitable<bool> begin_stream(http::Response) override { co_return true; }
   net::awaitable<bool> write_chunk(std::string_view) override { co_return true; }
   net::awaitable<void> end_stream() override { co_return; }
-  void watch_client(std::function<void()>) override {}
+  std::shared_ptr<util::CancelSignal> watch_client() override { return std::make_shared<util::CancelSignal>(); }
   bool client_gone() const noexcept override { return false; }
 
   std::vector<http::Response> responses;

@@ -44,6 +44,8 @@ std::string offline_reply(const chat::ChatRequest& request) {
 net::awaitable<chat::Outcome> OfflineBackend::stream(chat::ChatRequest request, chat::EventSink& sink) {
   const std::string reply = offline_reply(request);
   net::steady_timer timer(co_await net::this_coro::executor);
+  // A disconnect ends the pause before the next word at once.
+  const auto end_pause_on_cancel = util::on_cancel(request.cancel.get(), [&timer] { timer.cancel(); });
   std::uint64_t words = 0;
   std::size_t start = 0;
   while (start < reply.size()) {

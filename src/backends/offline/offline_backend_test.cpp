@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,12 @@ class RecordingSink final : public chat::EventSink {
   net::awaitable<bool> on_delta(std::string_view text) override {
     deltas.emplace_back(text);
     if (cancel_after && deltas.size() == *cancel_after && cancel) cancel->emit();
+    // Emitted after this delta, once the backend waits before the next word.
+    if (cancel_while_pausing_after && deltas.size() == *cancel_while_pausing_after && cancel) {
+      const auto executor = co_await net::this_coro::executor;
+      auto emit = [signal = cancel] { signal->emit(); };  // named: decision 0003
+      net::post(executor, std::move(emit));
+    }
     co_return !(refuse_from && deltas.size() >= *refuse_from);
   }
   std::string text() const {
@@ -28,6 +36,7 @@ class RecordingSink final : public chat::EventSink {
   std::vector<std::string> deltas;
   std::optional<std::size_t> refuse_from;
   std::optional<std::size_t> cancel_after;
+  std::optional<std::size_t> cancel_while_pausing_after;
   std::shared_ptr<chat::CancelSignal> cancel;
 };
 
@@ -185,6 +194,20 @@ TEST(OfflineBackend, StopsWhenCancelSignalWasEmitted) {
   ASSERT_TRUE(std::holds_alternative<chat::Error>(outcome));
   EXPECT_EQ(std::get<chat::Error>(outcome).kind, chat::ErrorKind::cancelled);
   EXPECT_EQ(sink.deltas.size(), 2u);
+}
+
+TEST(OfflineBackend, CancelEndsThePauseBetweenWords) {
+  // With an hour between words, only the cancel signal can end the wait.
+  OfflineBackend backend(OfflineOptions{std::chrono::hours(1)});
+  auto request = request_for({{chat::Role::user, "Hi"}});
+  request.cancel = std::make_shared<chat::CancelSignal>();
+  RecordingSink sink;
+  sink.cancel = request.cancel;
+  sink.cancel_while_pausing_after = 1;
+  const chat::Outcome outcome = test::run_async(backend.stream(request, sink));
+  ASSERT_TRUE(std::holds_alternative<chat::Error>(outcome));
+  EXPECT_EQ(std::get<chat::Error>(outcome).kind, chat::ErrorKind::cancelled);
+  EXPECT_EQ(sink.deltas.size(), 1u);
 }
 
 TEST(OfflineBackend, AlreadyCancelledSendsNothing) {

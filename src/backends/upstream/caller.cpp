@@ -8,8 +8,8 @@
 #include <random>
 
 #include "aws/credentials/provider.hpp"
-#include "backends/upstream/cancel_link.hpp"
 #include "backends/upstream/retry_after.hpp"
+#include "util/cancel_signal.hpp"
 #include "util/log.hpp"
 
 namespace llamachat::backends::upstream {
@@ -30,6 +30,8 @@ std::uint64_t next_generation() {
 }
 
 chat::Error client_gone() { return {chat::ErrorKind::cancelled, "client disconnected"}; }
+
+bool client_left(const chat::ChatRequest& request) noexcept { return request.cancel && request.cancel->emitted(); }
 
 // An upstream Retry-After also tells our client how long to wait (rounded up to whole seconds).
 void adopt_retry_after(Failure& failure, std::optional<std::chrono::milliseconds> retry_after) {
@@ -113,8 +115,7 @@ net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::Even
     }
     auto& failure = std::get<Failure>(outcome);
     // Never retry once reply text reached the client: it would be sent twice.
-    if (relay.started() || failure.error.kind == chat::ErrorKind::cancelled ||
-        (request.cancel && request.cancel->emitted()))
+    if (relay.started() || failure.error.kind == chat::ErrorKind::cancelled || client_left(request))
       co_return std::move(failure.error);
     const auto delay = strategy.next_delay(attempts, failure.retry, token);
     if (!delay) co_return std::move(failure.error);
@@ -123,17 +124,17 @@ net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::Even
     util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
                    failure.error.message.substr(0, 120) + "); retrying in " + std::to_string(wait.count()) + " ms");
     backoff.expires_after(wait);
-    CancelLink cancel(request.cancel);
-    cancel.aim_at(backoff);
-    if (cancel.cancelled()) co_return client_gone();
+    // A disconnect ends the wait; the subscription ends with this iteration.
+    const auto end_wait = [&backoff] { backoff.cancel(); };
+    const util::CancelSignal::Subscription subscription = util::on_cancel(request.cancel.get(), end_wait);
+    if (client_left(request)) co_return client_gone();
     co_await backoff.async_wait(net::as_tuple(net::use_awaitable));
-    if (cancel.cancelled()) co_return client_gone();
+    if (client_left(request)) co_return client_gone();
   }
 }
 
 net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request, const Protocol& protocol, Relay& relay,
                                                steady_clock::time_point deadline) {
-  CancelLink cancel(request.cancel);
   std::string credentials_source;
   // The one place where I/O exceptions become values: each handler only records what happened.
   std::optional<http::ClientError> io_error;
@@ -143,10 +144,11 @@ net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request,
     if (authorizer_) credentials_source = co_await authorizer_->authorize(upstream);
     const Attempt context{request, credentials_source};
     http::Client& client = client_for(co_await net::this_coro::executor);
-    cancel.aim_at(upstream);
+    // The client closes the upstream connection when the client leaves, while opening and while the
+    // reply is read: nothing else to install or clear.
+    upstream.cancel = request.cancel;
     std::unique_ptr<http::ResponseStream> response =
         co_await client.open(options_.endpoint, std::move(upstream), deadline);
-    cancel.aim_at(*response);
     const unsigned status = response->status();
     if (status < 200 || status >= 300) {
       const std::string body = co_await response->read_all();
@@ -162,7 +164,7 @@ net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request,
     credentials_error = chat::Error{chat::ErrorKind::credentials, std::string("no AWS credentials: ") + e.what()};
   }
   if (credentials_error) co_return Failure{std::move(*credentials_error)};
-  co_return failure_of(*io_error, options_.upstream_name, options_.endpoint, cancel.cancelled(), relay.started());
+  co_return failure_of(*io_error, options_.upstream_name, options_.endpoint, client_left(request), relay.started());
 }
 
 }  // namespace llamachat::backends::upstream

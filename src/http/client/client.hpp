@@ -14,7 +14,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +21,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "util/cancel_signal.hpp"
 
 namespace llamachat::http {
 
@@ -58,28 +59,12 @@ struct ClientOptions {
   std::size_t max_body_bytes = 32 * 1024 * 1024;  // for buffered send()
 };
 
-// Lets the caller abort a request in flight, from the request's own thread: abort() closes the
-// connection the request is using, so a pending open()/send() fails with ClientErrorKind::closed at once
-// (used when the service's own client disconnects while Bedrock is still generating).
-class AbortSignal {
- public:
-  void abort() {
-    aborted_ = true;
-    if (auto closer = std::move(closer_)) {
-      closer_ = nullptr;
-      closer();
-    }
-  }
-  bool aborted() const noexcept { return aborted_; }
-  void set_closer(std::function<void()> closer) { closer_ = std::move(closer); }
-
- private:
-  bool aborted_ = false;
-  std::function<void()> closer_;
-};
-
 struct ClientRequest {
-  std::shared_ptr<AbortSignal> abort;  // optional
+  // Optional. Emitting it closes the connection the request uses (also the one under the ResponseStream
+  // that open() returned), so a pending open()/send()/read fails at once with ClientErrorKind::closed; used
+  // when the service's own client disconnects while Bedrock is still generating. Emit it on the thread
+  // of the Client.
+  std::shared_ptr<util::CancelSignal> cancel;
   std::string method = "GET";
   std::string target = "/";  // path and query exactly as sent on the wire
   HeaderList headers;        // Host is added when absent

@@ -699,6 +699,55 @@ TEST_F(TlsTest, CloseAbortsAPendingTlsRead) {
   expect_close_aborts_pending_read(io_, client, url(server.url("localhost")));
 }
 
+// The cancel signal of a request closes its connection: first while the header is awaited, then under the
+// stream that open() returned. The server never answers (or stalls), so only the signal can end the waits.
+TEST_F(ClientTest, CancelSignalAbortsARequestWaitingForItsHeader) {
+  SilentListener silent;
+  Client client(io_.get_executor(), {});
+  const std::string origin = "http://127.0.0.1:" + std::to_string(silent.port());
+  auto cancel = std::make_shared<util::CancelSignal>();
+  ClientRequest request = get();
+  request.cancel = cancel;
+  asio::steady_timer timer(io_, 20ms);
+  timer.async_wait([cancel](boost::system::error_code) { cancel->emit(); });
+  auto error = error_of(client.send(url(origin), std::move(request), in(30s)));
+  EXPECT_EQ(error.kind(), ClientErrorKind::closed) << error.what();
+  EXPECT_EQ(std::string(error.what()), "request to " + origin + " was aborted");
+}
+
+TEST_F(ClientTest, CancelSignalClosesTheStreamOfAResponse) {
+  TestHttpServer server(first_chunk_then_stall);
+  Client client(io_.get_executor(), {});
+  const auto origin = url(server.url());
+  auto cancel = std::make_shared<util::CancelSignal>();
+  run([&]() -> asio::awaitable<void> {
+    ClientRequest request = get();
+    request.cancel = cancel;
+    auto stream = co_await client.open(origin, std::move(request), in(30s));
+    EXPECT_EQ(co_await stream->read_some(), "beg.");
+    asio::steady_timer timer(co_await asio::this_coro::executor, 20ms);
+    timer.async_wait([cancel](boost::system::error_code) { cancel->emit(); });
+    try {
+      co_await stream->read_some();
+      ADD_FAILURE() << "read_some after cancel returned";
+    } catch (const ClientError& e) {
+      EXPECT_EQ(e.kind(), ClientErrorKind::closed);
+    }
+  }());
+  EXPECT_EQ(run(client.send(origin, get("/next"), in(5s))).body, "next");
+  EXPECT_EQ(client.stats().connections_opened, 2u) << "a cancelled connection is never pooled";
+}
+
+TEST_F(ClientTest, AlreadyEmittedCancelSignalFailsAtOnce) {
+  TestHttpServer server([](const TestRequest&) { return text_response("unwanted"); });
+  Client client(io_.get_executor(), {});
+  ClientRequest request = get();
+  request.cancel = std::make_shared<util::CancelSignal>();
+  request.cancel->emit();
+  auto error = error_of(client.send(url(server.url()), std::move(request), in(5s)));
+  EXPECT_EQ(error.kind(), ClientErrorKind::closed) << error.what();
+}
+
 TEST_F(ClientTest, PartlyReadStreamIsNotPooled) {
   TestHttpServer server([](const TestRequest&) { return text_response(std::string(40000, 'p')); });
   Client client(io_.get_executor(), {});

@@ -17,14 +17,14 @@
 #include <string_view>
 #include <utility>
 
+#include "http/server/response_head.hpp"
+#include "util/cancel_signal.hpp"
 #include "util/json_text.hpp"
 
 namespace llamachat::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
-// One header field by reference: (name, value).
-using FieldView = std::pair<std::string_view, std::string_view>;
 
 // Every limit and timeout of the server, in one place; config fills it from flags/environment.
 struct ServerLimits {
@@ -64,9 +64,10 @@ class Exchange {
   // Writes one chunk and waits until the socket took it (backpressure). False when the client is gone.
   virtual boost::asio::awaitable<bool> write_chunk(std::string_view data) = 0;
   virtual boost::asio::awaitable<void> end_stream() = 0;
-  // Starts watching the connection for a client disconnect while the handler works. When the client
-  // goes away, `on_gone` runs once on this thread (e.g. to close an upstream stream).
-  virtual void watch_client(std::function<void()> on_gone) = 0;
+  // Starts watching the connection for a client disconnect while the handler works and returns the
+  // request's disconnect signal: it is emitted, on this thread, when the client goes away (at once if it
+  // already has). Every call during one request returns the same signal.
+  virtual std::shared_ptr<util::CancelSignal> watch_client() = 0;
   virtual bool client_gone() const noexcept = 0;
 };
 
@@ -94,9 +95,8 @@ class Server {
   // then stops the workers. Thread-safe; may be called from a signal handler thread.
   void stop();
 
-  struct Impl;  // public only so that the implementation file's free functions can name it
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -408,7 +408,8 @@ TEST(Server, WatchClientFiresWhenTheClientLeaves) {
   std::promise<std::pair<bool, bool>> result;  // (hook fired, client_gone)
   RunningServer s([&result](Exchange& ex) -> net::awaitable<void> {
     bool fired = false;
-    ex.watch_client([&fired] { fired = true; });
+    const auto gone = ex.watch_client();
+    const auto subscription = gone->subscribe([&fired] { fired = true; });
     for (int i = 0; i < 2000 && !fired; ++i) co_await sleep_for(10ms);
     result.set_value({fired, ex.client_gone()});
     co_await ex.respond(text(200, "too late"));
@@ -427,9 +428,9 @@ TEST(Server, WatchClientFiresWhenTheClientLeaves) {
 
 TEST(Server, WatchClientAfterRespondingIsHarmless) {
   RunningServer s([](Exchange& ex) -> net::awaitable<void> {
-    int calls = 0;
-    ex.watch_client([&calls] { ++calls; });
-    ex.watch_client([&calls] { ++calls; });  // a second call replaces the hook, no second watcher
+    const auto first = ex.watch_client();
+    const auto second = ex.watch_client();  // the same signal, no second watcher
+    EXPECT_EQ(first, second);
     co_await ex.respond(text(200, ex.client_gone() ? "gone" : "here"));
   });
   Client c(s.port());
@@ -442,7 +443,7 @@ TEST(Server, WatchClientAfterRespondingIsHarmless) {
 TEST(Server, PipelinedRequestSurvivesWatching) {
   // Bytes of the next request that arrive while the handler watches the client are kept.
   RunningServer s([](Exchange& ex) -> net::awaitable<void> {
-    ex.watch_client([] {});
+    ex.watch_client();
     co_await sleep_for(50ms);
     co_await ex.respond(text(200, std::string(ex.request().target())));
   });
@@ -458,7 +459,7 @@ TEST(Server, RequestsPipelinedInOneWriteWhileWatchingAreAnsweredInOrder) {
   // The second and third requests are already buffered when the first one's handler starts watching: the
   // watch must not become the wait for a request that has arrived.
   RunningServer s([](Exchange& ex) -> net::awaitable<void> {
-    ex.watch_client([] {});
+    ex.watch_client();
     co_await ex.respond(text(200, std::string(ex.request().target())));
   });
   Client c(s.port());
@@ -475,7 +476,7 @@ TEST(Server, IdleTimeoutAfterAWatchedRequestClosesTheConnection) {
   limits.keep_alive_timeout = 100ms;
   RunningServer s(
       [](Exchange& ex) -> net::awaitable<void> {
-        ex.watch_client([] {});
+        ex.watch_client();
         co_await ex.respond(text(200, "ok"));
       },
       limits);

@@ -17,7 +17,7 @@ std::string lower_first(std::string_view code) {
   return s;
 }
 
-// Resource ARNs the caller must be allowed to invoke (bedrock-facts.md §7.2, §7.3).
+// Resource ARNs the caller must be allowed to invoke (docs/bedrock.md#iam).
 std::string resource_hint(const ErrorContext& c) {
   const std::string id(c.model_id);
   if (starts_with(id, "arn:")) return id;
@@ -77,7 +77,7 @@ std::string inference_profile_for(std::string_view model_id, std::string_view re
 }
 
 bool needs_inference_profile(std::string_view model_id, std::string_view region) {
-  // Llama 3.3 70B is served on demand in-Region only in us-east-2 (bedrock-facts.md §1.2).
+  // Llama 3.3 70B is served on demand in-Region only in us-east-2 (docs/bedrock.md#model-ids).
   return model_id == "meta.llama3-3-70b-instruct-v1:0" && region != "us-east-2";
 }
 

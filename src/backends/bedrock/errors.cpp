@@ -19,14 +19,16 @@ std::string lower_first(std::string_view code) {
 
 // Resource ARNs the caller must be allowed to invoke (docs/bedrock.md#iam).
 std::string resource_hint(const ErrorContext& c) {
-  const std::string id(c.model_id);
+  std::string id(c.model_id);
   if (starts_with(id, "arn:")) return id;
   const std::string region = c.region.empty() ? "<region>" : std::string(c.region);
   for (std::string_view prefix : {"us.", "eu.", "apac.", "us-gov.", "global."}) {
     if (starts_with(id, prefix)) {
       const std::string base = id.substr(prefix.size());
+      // NOLINTBEGIN(performance-inefficient-string-concatenation): an error message, built once
       return "arn:aws:bedrock:" + region + ":<account-id>:inference-profile/" + id +
              " and arn:aws:bedrock:*::foundation-model/" + base + " in every destination Region of the profile";
+      // NOLINTEND(performance-inefficient-string-concatenation)
     }
   }
   return "arn:aws:bedrock:" + region + "::foundation-model/" + id;

@@ -1,5 +1,6 @@
 #include "backends/offline/offline_backend.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,12 +11,9 @@ namespace net = boost::asio;
 
 std::string offline_reply(const chat::ChatRequest& request) {
   std::string last;
-  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
-    if (it->role == chat::Role::user) {
-      last = it->content;
-      break;
-    }
-  }
+  const auto last_user = std::find_if(request.messages.rbegin(), request.messages.rend(),
+                                      [](const chat::Message& m) { return m.role == chat::Role::user; });
+  if (last_user != request.messages.rend()) last = last_user->content;
   constexpr std::size_t kEchoLimit = 200;
   if (last.size() > kEchoLimit) {
     std::size_t cut = kEchoLimit;

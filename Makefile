@@ -3,13 +3,14 @@
 #   make test   installs what is missing, builds, runs every test, prints line coverage of src/
 #               (one build with coverage AND AddressSanitizer + UndefinedBehaviorSanitizer: every test
 #               runs under the sanitizers, and the coverage gate is checked on the same run)
-# More: make build, make sanitize (sanitizers without coverage), make bench, make clean.
+# More: make build, make sanitize (sanitizers without coverage), make bench, make clean,
+#       make format (clang-format in place), make tidy (clang-tidy over src/), make lint (every static check).
+# Each build is a preset of CMakePresets.json (build/<preset>): release, test, asan, bench, dev, tsan.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 COVERAGE_MIN ?= 85
-GENERATOR := -G Ninja
 
-.PHONY: run build test sanitize bench bench-build clean setup-run setup-test
+.PHONY: run build test sanitize bench bench-build clean setup-run setup-test format tidy lint
 
 setup-run:
 	@scripts/setup.sh run
@@ -18,31 +19,43 @@ setup-test:
 	@scripts/setup.sh test
 
 build: setup-run
-	cmake -S . -B build/release $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DLLAMACHAT_BUILD_TESTS=OFF -DLLAMACHAT_BUILD_BENCH=OFF
-	cmake --build build/release --target llamachat -j $(JOBS)
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
 
 run: build
 	exec build/release/src/llamachat
 
-SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-
 test: setup-test
-	cmake -S . -B build/test $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_COVERAGE=ON -DLLAMACHAT_SANITIZE=ON
-	cmake --build build/test -j $(JOBS)
+	cmake --preset test
+	cmake --build --preset test -j $(JOBS)
 	find build/test -name '*.gcda' -delete
-	cd build/test && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
+	ctest --preset test -j $(JOBS)
 	/usr/bin/python3 tools/gcovr_compat.py --root . --filter 'src/' --exclude '.*_test\.cpp' --object-directory build/test \
 	  --gcov-ignore-parse-errors --exclude-unreachable-branches \
 	  --print-summary --fail-under-line $(COVERAGE_MIN)
 
 sanitize: setup-test
-	cmake -S . -B build/asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DLLAMACHAT_SANITIZE=ON -DLLAMACHAT_BUILD_BENCH=OFF
-	cmake --build build/asan -j $(JOBS)
-	cd build/asan && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 300
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
 
 bench:
 	bench/run.sh $(BENCH_ARGS)
+
+format:
+	tools/format.sh
+
+# clang-tidy needs a compile_commands.json: the first build/*/ that has one, else a configured release tree.
+tidy:
+	@ls build/*/compile_commands.json >/dev/null 2>&1 || cmake --preset release >/dev/null
+	tools/tidy.sh
+
+lint:
+	tools/check_layering.sh
+	/usr/bin/python3 tools/check_coroutine_rules.py --self-test
+	/usr/bin/python3 tools/check_coroutine_rules.py
+	tools/format.sh --check
+	$(MAKE) --no-print-directory tidy
 
 clean:
 	rm -rf build

@@ -7,7 +7,7 @@ target_compile_definitions(llamachat_flags INTERFACE
   BOOST_BEAST_USE_STD_STRING_VIEW
   BOOST_ASIO_DISABLE_CONCEPTS
   # Asio keeps freed coroutine frames and operation states per thread for reuse, 2 of each kind by
-  # default; a proxied chat nests more than that, and every miss was a memalign/free pair
+  # default; a proxied chat nests more than that, and every miss is a memalign/free pair
   # (docs/performance.md). Must be the same in every translation unit: it is part of a class layout.
   BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
 if(LLAMACHAT_COVERAGE)
@@ -17,4 +17,12 @@ endif()
 if(LLAMACHAT_SANITIZE)
   target_compile_options(llamachat_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(llamachat_flags INTERFACE -fsanitize=address,undefined)
+endif()
+option(LLAMACHAT_SANITIZE_THREAD "Build with ThreadSanitizer (excludes LLAMACHAT_SANITIZE)" OFF)
+if(LLAMACHAT_SANITIZE_THREAD)
+  if(LLAMACHAT_SANITIZE)
+    message(FATAL_ERROR "ThreadSanitizer cannot be combined with AddressSanitizer: set one of LLAMACHAT_SANITIZE, LLAMACHAT_SANITIZE_THREAD")
+  endif()
+  target_compile_options(llamachat_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(llamachat_flags INTERFACE -fsanitize=thread)
 endif()

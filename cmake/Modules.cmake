@@ -1,10 +1,16 @@
-# llamachat_module(NAME <name> [DIR <dir>] DEPS <targets...> [TEST_DEPS <targets...>])
+# llamachat_module(NAME <name> [DIR <dir>] DEPS <targets...> [TEST_DEPS <targets...>]
+#                  [TEST_LABEL <label>] [EXCLUDE_TESTS <file names...>])
 #
 # One folder = one static library `llamachat_<name>` built from every *.cpp in the folder that is not a
 # *_test.cpp, plus (when tests are on) one GoogleTest executable `<name>_test` from the *_test.cpp files
 # beside them. Globbing keeps the folder the single source of truth for what a module contains.
+# Its tests carry the ctest label TEST_LABEL (default `unit`, the fast tier: `ctest -L unit`);
+# EXCLUDE_TESTS names *_test.cpp files that the folder builds into a test executable of another tier.
 function(llamachat_module)
-  cmake_parse_arguments(M "" "NAME;DIR" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "NAME;DIR;TEST_LABEL" "DEPS;TEST_DEPS;EXCLUDE_TESTS" ${ARGN})
+  if(NOT M_TEST_LABEL)
+    set(M_TEST_LABEL unit)
+  endif()
   if(NOT M_DIR)
     set(M_DIR ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
@@ -12,7 +18,10 @@ function(llamachat_module)
   set(lib_sources "")
   set(test_sources "")
   foreach(f IN LISTS all_sources)
-    if(f MATCHES "_test\\.cpp$")
+    get_filename_component(file_name ${f} NAME)
+    if(file_name IN_LIST M_EXCLUDE_TESTS)
+      continue()
+    elseif(f MATCHES "_test\\.cpp$")
       list(APPEND test_sources ${f})
     else()
       list(APPEND lib_sources ${f})
@@ -32,6 +41,6 @@ function(llamachat_module)
     add_executable(${M_NAME}_test ${test_sources})
     target_link_libraries(${M_NAME}_test PRIVATE ${target} ${M_TEST_DEPS} llamachat_test_support GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${M_NAME}_test DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-      PROPERTIES ENVIRONMENT "LLAMACHAT_SHARED_DIR_DEFAULT=${LLAMACHAT_SHARED_DEFAULT}")
+      PROPERTIES ENVIRONMENT "LLAMACHAT_SHARED_DIR_DEFAULT=${LLAMACHAT_SHARED_DEFAULT}" LABELS ${M_TEST_LABEL})
   endif()
 endfunction()

@@ -15,7 +15,7 @@ namespace llamachat::emulator {
 // `converse` is Bedrock Converse's `output.message.content[0].text`.
 enum class Shape { generation, completion, text, choices, messages, converse };
 
-// An HTTP error reply (Bedrock error codes, see bedrock-facts §6).
+// An HTTP error reply (Bedrock error codes, see docs/bedrock.md#errors).
 enum class Fault {
   none,
   throttle,       // 429 ThrottlingException

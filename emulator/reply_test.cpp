@@ -7,7 +7,7 @@
 namespace llamachat::emulator {
 namespace {
 
-// The three prompt shapes of the AWS Llama 3 documentation (bedrock-facts §2.3).
+// The three prompt shapes of the AWS Llama 3 documentation (docs/bedrock.md#prompt-template).
 constexpr std::string_view kSingleTurn =
     "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat can you help me with?<|eot_id|>"
     "<|start_header_id|>assistant<|end_header_id|>";
@@ -122,7 +122,7 @@ TEST(Reply, OnDemandRule) {
   EXPECT_TRUE(requires_inference_profile("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-3-70b-instruct-v1:0",
                                          "us-east-1"));
   EXPECT_TRUE(requires_inference_profile("emulator-on-demand-only", "us-east-2"));
-  // The exact AWS text (bedrock-facts §1.2), with its typographic apostrophe.
+  // The exact AWS text (docs/bedrock.md#model-ids), with its typographic apostrophe.
   EXPECT_EQ(on_demand_message("meta.llama3-3-70b-instruct-v1:0"),
             "Invocation of model ID meta.llama3-3-70b-instruct-v1:0 with on-demand throughput isn\xE2\x80\x99t "
             "supported. Retry your request with the ID or ARN of an inference profile that contains this model.");

@@ -308,14 +308,14 @@ net::awaitable<WriteResult> write_response(Server::Impl& impl, Stream& stream, C
                                            const std::function<void()>& before_last_write = {}) {
   if (r.counted) impl.state.response(r.status);
   if (before_last_write && !drop_mid_body && r.body.empty()) before_last_write();
-  if (!co_await write_all(stream, render_head(r.status, r.fields, keep_alive, r.body.size())))
-    co_return WriteResult::peer_gone;
+  const std::string head = render_head(r.status, r.fields, keep_alive, r.body.size());
+  if (!co_await write_all(stream, head)) co_return WriteResult::peer_gone;
   const std::size_t end = drop_mid_body ? r.body.size() / 2 : r.body.size();
   const std::size_t step = piece == 0 ? std::max<std::size_t>(end, 1) : piece;
   for (std::size_t pos = 0; pos < end; pos += step) {
     if (before_last_write && !drop_mid_body && pos + step >= end) before_last_write();
-    if (!co_await write_all(stream, std::string_view(r.body).substr(pos, std::min(step, end - pos))))
-      co_return WriteResult::peer_gone;
+    const std::string_view part = std::string_view(r.body).substr(pos, std::min(step, end - pos));
+    if (!co_await write_all(stream, part)) co_return WriteResult::peer_gone;
   }
   if (drop_mid_body) {
     close_now(conn);
@@ -330,7 +330,8 @@ net::awaitable<WriteResult> write_stream(Server::Impl& impl, Stream& stream, Con
                                          const StreamPlan& plan, const Directives& d, bool keep_alive,
                                          const std::function<void()>& before_last_write) {
   impl.state.response(200);
-  if (!co_await write_all(stream, render_head(200, fields, keep_alive, std::nullopt))) co_return WriteResult::peer_gone;
+  const std::string head = render_head(200, fields, keep_alive, std::nullopt);
+  if (!co_await write_all(stream, head)) co_return WriteResult::peer_gone;
   impl.state.stream_started();
   const std::size_t piece = d.chunk.value_or(impl.config.chunk_size);
   std::size_t total = 0;
@@ -459,11 +460,13 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     rec.status = r.status;
     const std::size_t piece = d ? d->chunk.value_or(impl->config.chunk_size) : 0;
     bool recorded = false;
-    const WriteResult result =
-        co_await write_response(*impl, stream, conn, r, keep_alive, piece, d != nullptr && d->drop_mid_body, [&] {
-          impl->state.record(rec);
-          recorded = true;
-        });
+    // Named, not a temporary inside the co_await (docs/decisions/0003-gcc12-coroutine-rules.md, rule 2).
+    const std::function<void()> record_before_last_write = [&] {
+      impl->state.record(rec);
+      recorded = true;
+    };
+    const WriteResult result = co_await write_response(*impl, stream, conn, r, keep_alive, piece,
+                                                       d != nullptr && d->drop_mid_body, record_before_last_write);
     if (result == WriteResult::dropped) impl->state.connection_dropped();
     if (result == WriteResult::peer_gone && !impl->stopping) impl->state.request_abandoned();
     if (!recorded) impl->state.record(std::move(rec));
@@ -564,10 +567,13 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
                         {"X-Amzn-Bedrock-Content-Type", "application/json"},
                         {"x-amzn-RequestId", impl->request_id()}};
     rec.status = 200;
-    const WriteResult result = co_await write_stream(*impl, stream, conn, fields, plan, d, keep_alive, [&] {
+    // Named, not a temporary inside the co_await (docs/decisions/0003-gcc12-coroutine-rules.md, rule 2).
+    const std::function<void()> record_before_last_write = [&] {
       impl->state.stream_completed();
       impl->state.record(rec);
-    });
+    };
+    const WriteResult result =
+        co_await write_stream(*impl, stream, conn, fields, plan, d, keep_alive, record_before_last_write);
     switch (result) {
       case WriteResult::completed: co_return co_await done(keep_alive);
       case WriteResult::dropped:

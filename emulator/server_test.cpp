@@ -490,7 +490,7 @@ TEST_F(EmulatorTest, OnDemandIsEnforcedForTheBaseModelId) {
   const Reply r = invoke("hi", kBaseModel);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.header("x-amzn-errortype"), "ValidationException" + std::string(kBedrockNs));
-  // bedrock-facts §1.2: match on the substring, the apostrophe is U+2019.
+  // docs/bedrock.md#model-ids: match on the substring, the apostrophe is U+2019.
   const std::string message(r.json().at("message").as_string());
   EXPECT_NE(message.find("on-demand throughput isn\xE2\x80\x99t supported"), std::string::npos);
   EXPECT_NE(message.find(kBaseModel), std::string::npos);

@@ -1,6 +1,6 @@
 #pragma once
 // The event-stream body of InvokeModelWithResponseStream and ConverseStream replies, as a list of encoded
-// frames (bedrock-facts §4). Pure; never throws except std::bad_alloc.
+// frames (docs/bedrock.md#event-stream). Pure; never throws except std::bad_alloc.
 #include <cstddef>
 #include <string>
 #include <string_view>

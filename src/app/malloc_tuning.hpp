@@ -1,7 +1,7 @@
 #pragma once
 // glibc's per-thread malloc cache (tcache) keeps at most 7 freed blocks of each size. A worker with dozens of
-// requests in flight frees more than that at once and falls through to glibc's shared bins, which cost
-// about a tenth of the CPU of a proxied chat (docs/performance.md, docs/decisions/0004). The cache size is a
+// requests in flight frees more than that at once and falls through to glibc's shared bins, which are far
+// slower (figures: docs/performance.md; docs/decisions/0004). The cache size is a
 // glibc tunable that is read only when a process starts, so main() re-executes the binary once with it.
 #include <optional>
 #include <string>

@@ -100,7 +100,7 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
   w.shutdown = [backend] { backend->shutdown(); };
   w.startup_probe = [credentials] {
     boost::asio::io_context ctx;
-    boost::asio::co_spawn(ctx, credentials->get(), [](std::exception_ptr error, aws::Credentials found) {
+    boost::asio::co_spawn(ctx, credentials->get(), [](std::exception_ptr error, const aws::Credentials& found) {
       if (!error) {
         util::log_info("credentials: supplied by the " + found.provider + " provider");
         return;

@@ -56,14 +56,17 @@ class Exchange final : public TestExchange {
     if (!response.chunked()) response.prepare_payload();
     keep_alive_ = response.keep_alive();
     responded_ = true;
-    auto [ec, n] = co_await on_stream(connection_, [&](auto& s) { return bhttp::async_write(s, response, nothrow); });
+    const auto write_response = [&](auto& s) { return bhttp::async_write(s, response, nothrow); };
+    auto [ec, n] = co_await on_stream(connection_, write_response);
     if (ec) throw boost::system::system_error(ec, "test server write");
   }
 
   asio::awaitable<void> write(std::string_view bytes) override {
     raw_ = true;
-    auto [ec, n] = co_await on_stream(
-        connection_, [&](auto& s) { return asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), nothrow); });
+    const auto write_bytes = [&](auto& s) {
+      return asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), nothrow);
+    };
+    auto [ec, n] = co_await on_stream(connection_, write_bytes);
     if (ec) throw boost::system::system_error(ec, "test server write");
   }
 
@@ -152,7 +155,8 @@ struct TestHttpServer::State {
     for (std::size_t request_number = 1;; ++request_number) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(64 * 1024 * 1024);
-      auto [ec, n] = co_await on_stream(c, [&](auto& s) { return bhttp::async_read(s, c.buffer, parser, nothrow); });
+      const auto read_request = [&](auto& s) { return bhttp::async_read(s, c.buffer, parser, nothrow); };
+      auto [ec, n] = co_await on_stream(c, read_request);
       if (ec) break;  // the client closed or sent garbage: end the session
       ++requests;
       Exchange exchange(c, parser.release(), connection_number, request_number);

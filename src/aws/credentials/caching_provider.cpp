@@ -85,6 +85,7 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
       }
     }
     if (ready) {
+      // NOLINTNEXTLINE(bugprone-use-after-move): `ready` is set only on the path that did not move `handler`
       deliver(Waiter{std::move(handler), ex}, nullptr, std::move(*ready));
       return;
     }

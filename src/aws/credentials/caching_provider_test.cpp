@@ -35,6 +35,14 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(asio::use_awaitable);
 }
 
+// One get() through `cache`, counted in `started` first. A free coroutine with explicit parameters, for
+// co_spawn (docs/decisions/0003-gcc12-coroutine-rules.md, rule 3).
+asio::awaitable<std::string> counted_get(std::shared_ptr<Provider> cache, std::atomic<int>* started) {
+  ++*started;
+  Credentials c = co_await cache->get();
+  co_return c.access_key_id;
+}
+
 // Calls get() `per_thread` times on each of two io_contexts, each run by its own thread, while the inner
 // provider is held at its gate until every call has started. Returns the access key ids (or error texts).
 std::vector<std::string> concurrent_gets(const std::shared_ptr<Provider>& cache, GatedProvider& gated, int per_thread) {
@@ -43,21 +51,14 @@ std::vector<std::string> concurrent_gets(const std::shared_ptr<Provider>& cache,
   Recorder<std::string> results;
   for (asio::io_context* ctx : {&a, &b}) {
     for (int i = 0; i < per_thread; ++i) {
-      asio::co_spawn(
-          *ctx,
-          [&]() -> asio::awaitable<std::string> {
-            ++started;
-            Credentials c = co_await cache->get();
-            co_return c.access_key_id;
-          },
-          [&](std::exception_ptr e, std::string key) {
-            if (!e) return results.add(key);
-            try {
-              std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-              results.add(std::string("error: ") + ex.what());
-            }
-          });
+      asio::co_spawn(*ctx, counted_get(cache, &started), [&](std::exception_ptr e, std::string key) {
+        if (!e) return results.add(key);
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          results.add(std::string("error: ") + ex.what());
+        }
+      });
     }
   }
   gated.close();

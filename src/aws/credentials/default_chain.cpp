@@ -2,7 +2,7 @@
 
 namespace llamachat::aws::credentials {
 
-std::shared_ptr<Provider> make_default_chain(Environment env, ChainOptions options) {
+std::shared_ptr<Provider> make_default_chain(const Environment& env, const ChainOptions& options) {
   // The SDKs' order. The container provider covers RELATIVE_URI then FULL_URI.
   std::vector<std::shared_ptr<Provider>> providers{
       make_environment_provider(env),           make_profile_provider(env, options),

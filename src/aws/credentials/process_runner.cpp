@@ -1,7 +1,7 @@
 #include "aws/credentials/process_runner.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill and sigset_t live here
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>

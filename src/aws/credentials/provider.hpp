@@ -119,7 +119,7 @@ std::shared_ptr<Provider> make_caching_provider(std::shared_ptr<Provider> inner,
 
 // The SDK-order chain (environment, profile, web identity, container, IMDS) behind the cache. The
 // Credentials::provider field of what it returns names the supplying provider (log it; never the values).
-std::shared_ptr<Provider> make_default_chain(Environment env, ChainOptions options = {});
+std::shared_ptr<Provider> make_default_chain(const Environment& env, const ChainOptions& options = {});
 
 // Names (never values) of the credential-related variables that are set, for a start-up log line.
 std::vector<std::string> present_credential_variables(const Environment& env);

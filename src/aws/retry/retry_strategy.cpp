@@ -113,7 +113,7 @@ RetrySettings settings_from_environment(const EnvLookup& env) {
       s.requested_mode = RetryMode::standard;
     } else if (mode == "adaptive") {
       s.requested_mode = RetryMode::adaptive;
-      s.warnings.push_back(
+      s.warnings.emplace_back(
           "AWS_RETRY_MODE=adaptive: client-side rate limiting is not implemented; using standard retries");
     } else {
       s.warnings.push_back("AWS_RETRY_MODE='" + std::string(trim(*raw)) +

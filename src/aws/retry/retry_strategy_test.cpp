@@ -34,7 +34,7 @@ TEST_P(BedrockErrorClassification, MatchesBotocoreStandardMode) {
       << c.status << " " << c.code << " -> " << to_string(classify(c.status, c.code));
 }
 
-// Every Bedrock Runtime error of bedrock-facts.md 6.1 with its HTTP status, as botocore's standard mode treats it.
+// Every Bedrock Runtime error of docs/bedrock.md#errors with its HTTP status, as botocore's standard mode treats it.
 INSTANTIATE_TEST_SUITE_P(Section61, BedrockErrorClassification,
                          ::testing::Values(ClassifyCase{403, "AccessDeniedException", FailureKind::non_retryable},
                                            ClassifyCase{400, "ValidationException", FailureKind::non_retryable},

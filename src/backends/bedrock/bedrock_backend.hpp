@@ -28,7 +28,7 @@ struct BedrockConfig {
   aws::retry::RetryOptions retry;
 };
 
-// The default endpoint for a Region (bedrock-facts.md §3.3).
+// The default endpoint for a Region (docs/bedrock.md#endpoint).
 http::Url default_endpoint(const std::string& region);
 
 class BedrockBackend final : public chat::Backend {

@@ -13,16 +13,18 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// Resource ARNs the caller must be allowed to invoke (bedrock-facts.md §7.2, §7.3).
+// Resource ARNs the caller must be allowed to invoke (docs/bedrock.md#iam).
 std::string resource_hint(const ErrorContext& c) {
-  const std::string id(c.model_id);
+  std::string id(c.model_id);
   if (starts_with(id, "arn:")) return id;
   const std::string region = c.region.empty() ? "<region>" : std::string(c.region);
   for (std::string_view prefix : {"us.", "eu.", "apac.", "us-gov.", "global."}) {
     if (starts_with(id, prefix)) {
       const std::string base = id.substr(prefix.size());
+      // NOLINTBEGIN(performance-inefficient-string-concatenation): an error message, built once
       return "arn:aws:bedrock:" + region + ":<account-id>:inference-profile/" + id +
              " and arn:aws:bedrock:*::foundation-model/" + base + " in every destination Region of the profile";
+      // NOLINTEND(performance-inefficient-string-concatenation)
     }
   }
   return "arn:aws:bedrock:" + region + "::foundation-model/" + id;
@@ -73,7 +75,7 @@ std::string inference_profile_for(std::string_view model_id, std::string_view re
 }
 
 bool needs_inference_profile(std::string_view model_id, std::string_view region) {
-  // Llama 3.3 70B is served on demand in-Region only in us-east-2 (bedrock-facts.md §1.2).
+  // Llama 3.3 70B is served on demand in-Region only in us-east-2 (docs/bedrock.md#model-ids).
   return model_id == "meta.llama3-3-70b-instruct-v1:0" && region != "us-east-2";
 }
 

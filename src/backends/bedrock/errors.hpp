@@ -1,5 +1,5 @@
 #pragma once
-// The Bedrock error table (bedrock-facts.md §6): every Bedrock error code becomes a typed chat::Error
+// The Bedrock error table (docs/bedrock.md#errors): every Bedrock error code becomes a typed chat::Error
 // with a message that says what to do. api/error_table.* then picks the HTTP status for our clients.
 #include <string>
 #include <string_view>

@@ -10,7 +10,7 @@ namespace {
 using chat::ErrorKind;
 constexpr std::string_view kBase = "meta.llama3-3-70b-instruct-v1:0";
 constexpr std::string_view kUsProfile = "us.meta.llama3-3-70b-instruct-v1:0";
-// bedrock-facts.md §1.2, with the typographic apostrophe (U+2019) the service really sends.
+// docs/bedrock.md#model-ids, with the typographic apostrophe (U+2019) the service really sends.
 constexpr std::string_view kOnDemandMessage =
     "Invocation of model ID meta.llama3-3-70b-instruct-v1:0 with on-demand throughput isn\xE2\x80\x99t supported. "
     "Retry your request with the ID or ARN of an inference profile that contains this model.";
@@ -91,7 +91,7 @@ TEST(NeedsInferenceProfile, OnlyTheBaseIdOutsideUsEast2) {
       "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-3-70b-instruct-v1:0", "us-east-1"));
 }
 
-// bedrock-facts.md §6.1, one row at a time, as returned by an HTTP error reply.
+// docs/bedrock.md#errors, one row at a time, as returned by an HTTP error reply.
 struct Row {
   unsigned status;
   const char* code;
@@ -158,7 +158,7 @@ TEST(ErrorFromResponse, AccessDeniedNamesStreamActionForStreamOperations) {
                                               context(kUsProfile, "us-east-1", op));
     EXPECT_EQ(e.kind, ErrorKind::access_denied);
     EXPECT_TRUE(contains(e.message, "bedrock:InvokeModelWithResponseStream")) << e.message;
-    // A profile needs the profile ARN and the foundation model in every destination Region (§7.3).
+    // A profile needs the profile ARN and the foundation model in every destination Region (docs/bedrock.md#iam).
     EXPECT_TRUE(
         contains(e.message, "arn:aws:bedrock:us-east-1:<account-id>:inference-profile/" + std::string(kUsProfile)))
         << e.message;
@@ -259,7 +259,7 @@ TEST(ErrorFromResponse, UnknownCodeFallsBackOnStatus) {
   EXPECT_EQ(e.message, "SomethingNewException: m");
 }
 
-// In-stream exceptions use lowerCamelCase types (":exception-type"), bedrock-facts.md §4.4.
+// In-stream exceptions use lowerCamelCase types (":exception-type"), docs/bedrock.md#stream-exceptions.
 TEST(ErrorFromCode, StreamExceptionTypes) {
   const ErrorContext c = context(kUsProfile, "us-east-1", Operation::invoke_stream);
   EXPECT_EQ(error_from_code("throttlingException", "slow down", 0, c).kind, ErrorKind::throttled);

@@ -1,5 +1,5 @@
 #pragma once
-// The Llama 3 instruct prompt template as AWS documents it for Bedrock (bedrock-facts.md §2.3).
+// The Llama 3 instruct prompt template as AWS documents it for Bedrock (docs/bedrock.md#prompt-template).
 #include <string>
 #include <string_view>
 

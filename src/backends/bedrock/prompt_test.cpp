@@ -24,7 +24,7 @@ chat::ChatRequest request_with(std::optional<std::string> system, std::vector<ch
   return r;
 }
 
-// bedrock-facts.md §2.3, "Single user turn" (the trailing blank line of Meta's format included).
+// docs/bedrock.md#prompt-template, "Single user turn" (the trailing blank line of Meta's format included).
 TEST(Llama3Prompt, SingleUserTurnMatchesAwsTemplate) {
   const auto r = request_with(std::nullopt, {{chat::Role::user, "What can you help me with?"}});
   EXPECT_EQ(build_llama3_prompt(r),
@@ -32,7 +32,7 @@ TEST(Llama3Prompt, SingleUserTurnMatchesAwsTemplate) {
             "What can you help me with?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
-// bedrock-facts.md §2.3, "With a system prompt".
+// docs/bedrock.md#prompt-template, "With a system prompt".
 TEST(Llama3Prompt, SystemAndUserMatchAwsTemplate) {
   const auto r = request_with("You are a helpful AI assistant for travel tips and recommendations",
                               {{chat::Role::user, "What can you help me with?"}});
@@ -43,7 +43,7 @@ TEST(Llama3Prompt, SystemAndUserMatchAwsTemplate) {
             "What can you help me with?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
-// bedrock-facts.md §2.3, "Multi-turn".
+// docs/bedrock.md#prompt-template, "Multi-turn".
 TEST(Llama3Prompt, MultiTurnMatchesAwsTemplate) {
   const auto r = request_with(std::nullopt, {{chat::Role::user, "What is the capital of France?"},
                                              {chat::Role::assistant, "The capital of France is Paris!"},

@@ -1,7 +1,7 @@
 #pragma once
 // Pure mapping from one decoded event-stream message of a Bedrock streaming response to typed events, for
 // InvokeModelWithResponseStream (Llama native chunks) and ConverseStream. Sits between
-// aws::event_stream::Decoder and the backend's event loop. Shapes: bedrock-facts.md §4.3-4.4, §5.3;
+// aws::event_stream::Decoder and the backend's event loop. Shapes: docs/bedrock.md#stream-events, #stream-exceptions;
 // docs/formats/event-stream.md.
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>

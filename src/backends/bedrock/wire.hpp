@@ -1,6 +1,6 @@
 #pragma once
-// Pure mapping between chat types and Bedrock Runtime bodies and paths (bedrock-facts.md §2, §3, §5).
-// Native types become JSON here and nowhere else.
+// Pure mapping between chat types and Bedrock Runtime bodies and paths (docs/bedrock.md#invoke-body, #operations,
+// #converse). Native types become JSON here and nowhere else.
 #include <string>
 #include <string_view>
 #include <variant>

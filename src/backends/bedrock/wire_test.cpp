@@ -40,7 +40,7 @@ chat::Error expect_error(std::string_view body) {
   return std::get<chat::Error>(result);
 }
 
-// bedrock-facts.md §3.5 (botocore capture).
+// docs/bedrock.md#model-id-encoding.
 TEST(EncodeModelId, ColonBecomesPercent3A) {
   EXPECT_EQ(encode_model_id(kProfile), "us.meta.llama3-3-70b-instruct-v1%3A0");
   EXPECT_EQ(encode_model_id("meta.llama3-3-70b-instruct-v1:0"), "meta.llama3-3-70b-instruct-v1%3A0");
@@ -81,7 +81,7 @@ TEST(OperationNames, ServiceOperationNames) {
   EXPECT_EQ(operation_name(Operation::converse_stream), "ConverseStream");
 }
 
-// bedrock-facts.md §3.2 / §7.1: Converse authorizes as InvokeModel, ConverseStream as the stream action.
+// docs/bedrock.md#operations: Converse authorizes as InvokeModel, ConverseStream as the stream action.
 TEST(OperationNames, IamActionsUseTheBedrockPrefix) {
   EXPECT_EQ(iam_action(Operation::invoke), "bedrock:InvokeModel");
   EXPECT_EQ(iam_action(Operation::converse), "bedrock:InvokeModel");

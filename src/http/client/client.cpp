@@ -79,7 +79,8 @@ asio::awaitable<std::unique_ptr<ResponseStream>> Client::Impl::open(std::shared_
     c->reusable = request.keep_alive;
 
     c->tcp().expires_at(deadline);
-    auto [wec, sent] = co_await on_stream(*c, [&](auto& s) { return asio::async_write(s, request_buffers, nothrow); });
+    const auto write_request = [&](auto& s) { return asio::async_write(s, request_buffers, nothrow); };
+    auto [wec, sent] = co_await on_stream(*c, write_request);
     if (wec) {
       if (reused && wec != beast::error::timeout) continue;
       fail_io(wec, "writing the request to", origin);
@@ -90,8 +91,8 @@ asio::awaitable<std::unique_ptr<ResponseStream>> Client::Impl::open(std::shared_
       parser->header_limit(kHeaderLimit);
       parser->body_limit(boost::none);  // streams are unbounded; read_all() applies max_body_bytes
       if (request.head_method) parser->skip(true);
-      auto [rec, read] =
-          co_await on_stream(*c, [&](auto& s) { return bhttp::async_read_header(s, c->buffer, *parser, nothrow); });
+      const auto read_header = [&](auto& s) { return bhttp::async_read_header(s, c->buffer, *parser, nothrow); };
+      auto [rec, read] = co_await on_stream(*c, read_header);
       if (cancel && cancel->emitted()) fail(ClientErrorKind::closed, "request to " + origin + " was aborted");
       if (rec) {
         if (reused && !parser->got_some() && c->buffer.size() == 0 && is_peer_closed(rec)) break;

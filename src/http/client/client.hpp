@@ -52,8 +52,8 @@ struct ClientOptions {
   std::optional<Url> proxy;           // CONNECT proxy for https:// origins (and http:// when set)
   std::vector<std::string> no_proxy;  // host names / suffixes (".example.com") / "*" that bypass the proxy
   // Idle keep-alive connections kept per origin (per worker). Above this many concurrent requests, each
-  // further one opens (and then drops) a connection of its own: with 32, 256 concurrent chats spent twice
-  // the CPU per reply of 50 (docs/performance.md). Idle ones close after idle_timeout.
+  // further one opens (and then drops) a connection of its own, a TLS handshake per request against the
+  // real service (figures: docs/performance.md). Idle ones close after idle_timeout.
   std::size_t max_idle_per_origin = 256;
   std::chrono::seconds idle_timeout{50};          // pooled connections older than this are not reused
   std::size_t max_body_bytes = 32 * 1024 * 1024;  // for buffered send()

@@ -47,6 +47,13 @@ ClientRequest get(std::string target = "/") {
   return request;
 }
 
+// Sends GET `target` and, when `bodies` is set, appends the reply's body. For requests spawned side by side: a
+// free coroutine with explicit parameters (docs/decisions/0003-gcc12-coroutine-rules.md, rule 3).
+asio::awaitable<void> fetch_body(Client* client, Url origin, std::string target, std::vector<std::string>* bodies) {
+  auto response = co_await client->send(origin, get(std::move(target)), in(5s));
+  if (bodies) bodies->push_back(std::move(response.body));
+}
+
 // Waits (bounded) until `done` holds; for handing control between the test and a server thread.
 template <typename Predicate>
 bool wait_until(Predicate done, std::chrono::milliseconds limit = 5s) {
@@ -308,9 +315,7 @@ TEST_F(TlsTest, ConcurrentRequestsEachTakeAConnectionThenBothArePooled) {
   Client client(io_.get_executor(), trusting(ca_));
   const auto origin = url(server.url("localhost"));
   std::vector<std::string> bodies;
-  auto fetch = [&](std::string target) -> asio::awaitable<void> {
-    bodies.push_back((co_await client.send(origin, get(target), in(5s))).body);
-  };
+  const auto fetch = [&](std::string target) { return fetch_body(&client, origin, std::move(target), &bodies); };
   asio::co_spawn(io_, fetch("/a"), asio::detached);
   asio::co_spawn(io_, fetch("/b"), asio::detached);
   io_.run();
@@ -335,7 +340,7 @@ TEST_F(ClientTest, PoolKeepsAtMostMaxIdlePerOrigin) {
   options.max_idle_per_origin = 1;
   Client client(io_.get_executor(), options);
   const auto origin = url(server.url());
-  auto fetch = [&]() -> asio::awaitable<void> { co_await client.send(origin, get(), in(5s)); };
+  const auto fetch = [&] { return fetch_body(&client, origin, "/", nullptr); };
   asio::co_spawn(io_, fetch(), asio::detached);
   asio::co_spawn(io_, fetch(), asio::detached);
   io_.run();

@@ -52,8 +52,8 @@ asio::awaitable<std::string_view> ConnectionStream::read_some() {
     if (++reads_ == 2 && connection_->buffer.capacity() < kPieceSize) connection_->buffer.reserve(kPieceSize);
     parser_->set_piece(piece_.get(), kPieceSize);
     connection_->tcp().expires_at(deadline_);
-    auto [ec, consumed] = co_await on_stream(
-        *connection_, [&](auto& s) { return bhttp::async_read_some(s, connection_->buffer, *parser_, nothrow); });
+    const auto read_some = [&](auto& s) { return bhttp::async_read_some(s, connection_->buffer, *parser_, nothrow); };
+    auto [ec, consumed] = co_await on_stream(*connection_, read_some);
     if (closed_) fail(ClientErrorKind::closed, "response stream from " + origin_ + " was closed");
     if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: hand it out
     if (ec) failed(ec);

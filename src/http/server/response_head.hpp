@@ -4,7 +4,7 @@
 // appends to a string.
 //
 // Beast's serializer is not used for responses: it walks the message through layers of buffer views per
-// write, which showed up as ~10 % of the CPU of a proxied chat (docs/performance.md).
+// write, a cost the hot path avoids (figures: docs/performance.md).
 #include <boost/beast/http/fields.hpp>
 #include <cstddef>
 #include <span>

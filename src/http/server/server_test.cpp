@@ -315,7 +315,8 @@ TEST(Server, StreamingResponseIsChunked) {
     Response head{bhttp::status::ok, 11};
     head.set(bhttp::field::content_type, "text/event-stream");
     head.body() = "ignored";
-    if (!co_await ex.begin_stream(std::move(head))) co_return;
+    const bool started = co_await ex.begin_stream(std::move(head));
+    if (!started) co_return;
     co_await ex.write_chunk("event: a\n\n");
     co_await ex.write_chunk("");  // must not end the body
     co_await ex.write_chunk("event: b\n\n");

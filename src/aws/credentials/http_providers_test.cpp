@@ -8,6 +8,7 @@
 #include "aws/credentials/test_support.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::credentials {
 namespace {
@@ -34,9 +35,7 @@ Seen record(const TestRequest& r) {
   s.method = std::string(r.method_string());
   s.target = std::string(r.target());
   for (const auto& field : r) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    s.headers[name] = std::string(field.value());
+    s.headers[util::to_lower(std::string(field.name_string()))] = std::string(field.value());
   }
   s.body = r.body();
   return s;
@@ -70,6 +69,17 @@ CredentialsError get_error(const std::shared_ptr<Provider>& p) {
   return CredentialsError("(none)");
 }
 
+// Expects `c` to hold exactly these values (expiration as ISO 8601) and to name its provider.
+void expect_credentials(const Credentials& c, std::string_view key_id, std::string_view secret, std::string_view token,
+                        std::string_view expiration, std::string_view provider) {
+  EXPECT_EQ(c.access_key_id, key_id);
+  EXPECT_EQ(c.secret_access_key, secret);
+  EXPECT_EQ(c.session_token, token);
+  ASSERT_TRUE(c.expiration.has_value());
+  EXPECT_EQ(util::format_iso8601(*c.expiration), expiration);
+  EXPECT_EQ(c.provider, provider);
+}
+
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -96,11 +106,7 @@ TEST(ContainerProvider, RelativeUriWithTokenFileReReadOnEachFetch) {
                               fast_options());
 
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "AKIDCONTAINER");
-  EXPECT_EQ(c.secret_access_key, "CONTAINERSECRET");
-  EXPECT_EQ(c.session_token, "CONTAINERTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-01-01T00:00:00Z");
-  EXPECT_EQ(c.provider, "container");
+  expect_credentials(c, "AKIDCONTAINER", "CONTAINERSECRET", "CONTAINERTOKEN", "2031-01-01T00:00:00Z", "container");
 
   dir.write("token", "second-token-value");
   run_async(provider->get());
@@ -274,11 +280,7 @@ TEST(ImdsProvider, TokenFirstThenRoleThenCredentials) {
   auto provider =
       make_imds_provider(map_environment({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}), fast_options());
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "AKIDIMDS");
-  EXPECT_EQ(c.secret_access_key, "IMDSSECRET");
-  EXPECT_EQ(c.session_token, "IMDSTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-06-01T12:00:00Z");
-  EXPECT_EQ(c.provider, "imds");
+  expect_credentials(c, "AKIDIMDS", "IMDSSECRET", "IMDSTOKEN", "2031-06-01T12:00:00Z", "imds");
 
   const auto requests = seen.items();
   ASSERT_EQ(requests.size(), 3u);
@@ -385,11 +387,7 @@ TEST(WebIdentityProvider, PostsTheFormUnsignedAndParsesTheReply) {
                                                               {"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}}),
                                              fast_options());
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "ASIASTSKEY");
-  EXPECT_EQ(c.secret_access_key, "STSSECRET");
-  EXPECT_EQ(c.session_token, "STSTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-03-04T05:06:07Z");
-  EXPECT_EQ(c.provider, "web-identity");
+  expect_credentials(c, "ASIASTSKEY", "STSSECRET", "STSTOKEN", "2031-03-04T05:06:07Z", "web-identity");
 
   const auto requests = seen.items();
   ASSERT_EQ(requests.size(), 1u);

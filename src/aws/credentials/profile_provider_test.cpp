@@ -19,11 +19,8 @@ struct ProfileFixture {
   std::string config_path = (dir.path() / "config").string();
   std::string credentials_path = (dir.path() / "credentials").string();
 
-  Environment env(std::map<std::string, std::string> extra = {}) const {
-    extra.emplace("AWS_CONFIG_FILE", config_path);
-    extra.emplace("AWS_SHARED_CREDENTIALS_FILE", credentials_path);
-    extra.emplace("HOME", dir.path().string());
-    return map_environment(std::move(extra));
+  util::Environment env(test::Variables extra = {}) const {
+    return test::isolated_aws_environment(dir.path(), std::move(extra));
   }
 };
 

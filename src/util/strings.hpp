@@ -1,0 +1,56 @@
+#pragma once
+// ASCII string helpers: trimming with a named whitespace set, case-insensitive comparison, lower-casing.
+// Locale-independent on purpose: protocols (HTTP, SigV4, INI-style profile files) define their bytes, not the
+// user's locale.
+#include <string>
+#include <string_view>
+
+namespace llamachat::util {
+
+// The whitespace sets differ by the format that defines them; pick the one of the text being read.
+//
+// HTTP optional whitespace (OWS: SP / HTAB, RFC 9110 section 5.6.3): header values, list items, media types,
+// and the environment values that follow HTTP conventions (HTTPS_PROXY, AWS error codes).
+inline constexpr std::string_view http_whitespace = " \t";
+// SP, HTAB, CR, LF: header values as SigV4 canonicalises them
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html, "trim leading and trailing
+// spaces"), and line-oriented bodies such as an IMDS token or a web identity token file.
+inline constexpr std::string_view line_whitespace = " \t\r\n";
+// Every byte std::isspace accepts in the "C" locale: SP, HTAB, LF, VT, FF, CR. Free text (a chat message, a
+// model's reply) and the lines of the AWS shared config and credentials files.
+inline constexpr std::string_view ascii_whitespace = " \t\n\v\f\r";
+
+constexpr bool is_in(char c, std::string_view set) noexcept { return set.find(c) != std::string_view::npos; }
+
+// `s` without the leading and trailing bytes that are in `set`.
+constexpr std::string_view trim(std::string_view s, std::string_view set) noexcept {
+  const std::size_t first = s.find_first_not_of(set);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(set) - first + 1);
+}
+
+// `s` without the trailing bytes that are in `set`.
+constexpr std::string_view trim_end(std::string_view s, std::string_view set) noexcept {
+  const std::size_t last = s.find_last_not_of(set);
+  return last == std::string_view::npos ? std::string_view{} : s.substr(0, last + 1);
+}
+
+constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Equal but for the case of ASCII letters (header names, media types, enumerated settings).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// `s` with its ASCII letters lower-cased; other bytes, UTF-8 included, unchanged.
+inline std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+}  // namespace llamachat::util

@@ -150,12 +150,6 @@ Fields redacted_headers(const http::request<http::string_body>& req) {
   return out;
 }
 
-bool is_json_content_type(std::string_view value) noexcept {
-  const std::size_t semi = value.find(';');
-  std::string_view type = value.substr(0, semi);
-  return util::iequals(util::trim(type, util::http_whitespace), "application/json");
-}
-
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
@@ -533,7 +527,7 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     const ErrorReply e = fault_reply(d.fault, route.op, route.model_id, impl->config.region);
     co_return co_await done(co_await finish(impl->error_response(e.status, e.code, e.message, e.extra), &d));
   }
-  if (!is_json_content_type(req[http::field::content_type])) {
+  if (!util::has_media_type(req[http::field::content_type], "application/json")) {
     co_return co_await done(co_await finish(
         impl->error_response(400, "ValidationException",
                              "The provided Content-Type '" + std::string(req[http::field::content_type]) +

@@ -13,16 +13,14 @@ constexpr std::string_view kExample = "send JSON like {\"message\": \"Hello\"}";
 }  // namespace
 
 bool is_json_content_type(std::string_view content_type) noexcept {
-  const std::string_view media = util::trim(content_type.substr(0, content_type.find(';')), util::ascii_whitespace);
-  return util::iequals(media, "application/json");
+  return util::has_media_type(content_type, "application/json");
 }
 
 bool accepts_event_stream(std::string_view accept) noexcept {
   while (!accept.empty()) {
     const std::size_t comma = accept.find(',');
     const std::string_view item = accept.substr(0, comma);
-    if (util::iequals(util::trim(item.substr(0, item.find(';')), util::ascii_whitespace), "text/event-stream"))
-      return true;
+    if (util::has_media_type(item, "text/event-stream")) return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }

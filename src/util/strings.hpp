@@ -46,6 +46,12 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// True when the media type of a Content-Type value, or of one Accept item, is `media_type`: parameters after ';'
+// and optional whitespace are ignored, case is not significant (RFC 9110 section 8.3.1).
+constexpr bool has_media_type(std::string_view value, std::string_view media_type) noexcept {
+  return iequals(trim(value.substr(0, value.find(';')), http_whitespace), media_type);
+}
+
 // `s` with its ASCII letters lower-cased; other bytes, UTF-8 included, unchanged.
 inline std::string to_lower(std::string_view s) {
   std::string out(s);

@@ -62,6 +62,15 @@ TEST(Iequals, IgnoresAsciiCaseOnly) {
   EXPECT_FALSE(iequals("\xC3\x89", "\xC3\xA9"));  // E-acute vs e-acute: not ASCII, compared as bytes
 }
 
+TEST(HasMediaType, IgnoresParametersBlanksAndCase) {
+  EXPECT_TRUE(has_media_type("application/json", "application/json"));
+  EXPECT_TRUE(has_media_type(" Application/JSON ; charset=utf-8", "application/json"));
+  EXPECT_TRUE(has_media_type("text/event-stream;q=0.9", "text/event-stream"));
+  EXPECT_FALSE(has_media_type("application/json-seq", "application/json"));
+  EXPECT_FALSE(has_media_type("text/plain; type=application/json", "application/json"));
+  EXPECT_FALSE(has_media_type("", "application/json"));
+}
+
 TEST(ToLower, LowersAsciiLettersAndKeepsOtherBytes) {
   EXPECT_EQ(to_lower("Adaptive-MODE_1"), "adaptive-mode_1");
   EXPECT_EQ(to_lower("\xC3\x89"), "\xC3\x89");

@@ -6,6 +6,8 @@
 
 #include "aws/credentials/provider.hpp"
 #include "aws/credentials/test_support.hpp"
+#include "support/connect_proxy.hpp"
+#include "support/ports.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
 #include "util/strings.hpp"
@@ -238,11 +240,7 @@ TEST(ContainerProvider, MetadataRequestsBypassTheConfiguredProxy) {
 }
 
 TEST(ContainerProvider, UnreachableEndpointFails) {
-  std::uint16_t closed_port = 0;
-  {
-    TestHttpServer server([&](const TestRequest&) { return respond(200, kContainerJson); });
-    closed_port = server.port();
-  }
+  const std::uint16_t closed_port = test::closed_loopback_port();
   const auto e =
       get_error(make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI",
                                                           "http://127.0.0.1:" + std::to_string(closed_port) + "/c"}}),
@@ -441,6 +439,22 @@ TEST(WebIdentityProvider, StsErrorBecomesAClearMessageWithoutTheToken) {
                 " failed with HTTP 400: STS error InvalidIdentityToken: No OpenIDConnect provider found in your "
                 "account for https://oidc.example.com");
   EXPECT_FALSE(contains(e.what(), "JWTSECRETVALUE"));
+}
+
+// STS is a public endpoint: behind an egress-only proxy it is reached through the proxy like Bedrock.
+TEST(WebIdentityProvider, GoesThroughTheConfiguredProxy) {
+  test::ConnectProxy proxy;
+  TestHttpServer sts([&](const TestRequest&) { return respond(200, kStsOk, "text/xml"); });
+  TempDir dir;
+  auto options = fast_options();
+  options.http.proxy = http::Url::parse(proxy.url());
+  auto provider = make_web_identity_provider(map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("t", "tok")},
+                                                              {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                                              {"AWS_ENDPOINT_URL_STS", sts.url()}}),
+                                             options);
+  EXPECT_EQ(run_async(provider->get()).access_key_id, "ASIASTSKEY");
+  EXPECT_EQ(proxy.targets(), std::vector<std::string>{host_port(sts)});
+  EXPECT_EQ(sts.requests_received(), 1u);
 }
 
 TEST(WebIdentityProvider, ConfigurationStates) {

@@ -7,6 +7,7 @@
 
 #include "support/environment.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::app {
 namespace {
@@ -39,7 +40,7 @@ class ConfigTest : public ::testing::Test {
   test::TempDir dir_;
 };
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 TEST_F(ConfigTest, Defaults) {
   const AppConfig c = ok({});

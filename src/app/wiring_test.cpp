@@ -10,6 +10,7 @@
 #include "support/run_async.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_http_server.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::app {
 namespace {
@@ -37,7 +38,7 @@ class WiringTest : public ::testing::Test {
   test::TempDir dir_;
 };
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;

@@ -20,6 +20,8 @@ using llamachat::test::run_async;
 using llamachat::test::TestHttpServer;
 using llamachat::test::TestRequest;
 using llamachat::test::TestResponse;
+using test::contains;
+using testing::get_error;
 using testing::map_environment;
 using testing::Recorder;
 using testing::TempDir;
@@ -61,16 +63,6 @@ ChainOptions fast_options() {
   return o;
 }
 
-CredentialsError get_error(const std::shared_ptr<Provider>& p) {
-  try {
-    run_async(p->get());
-  } catch (const CredentialsError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a CredentialsError";
-  return CredentialsError("(none)");
-}
-
 // Expects `c` to hold exactly these values (expiration as ISO 8601) and to name its provider.
 void expect_credentials(const Credentials& c, std::string_view key_id, std::string_view secret, std::string_view token,
                         std::string_view expiration, std::string_view provider) {
@@ -80,10 +72,6 @@ void expect_credentials(const Credentials& c, std::string_view key_id, std::stri
   ASSERT_TRUE(c.expiration.has_value());
   EXPECT_EQ(util::format_iso8601(*c.expiration), expiration);
   EXPECT_EQ(c.provider, provider);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 const char* kContainerJson = R"({"AccessKeyId":"AKIDCONTAINER","SecretAccessKey":"CONTAINERSECRET",

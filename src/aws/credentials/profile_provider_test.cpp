@@ -10,6 +10,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using llamachat::test::run_async;
+using test::contains;
+using testing::get_error;
 using testing::map_environment;
 using testing::TempDir;
 
@@ -23,20 +25,6 @@ struct ProfileFixture {
     return test::isolated_aws_environment(dir.path(), std::move(extra));
   }
 };
-
-CredentialsError get_error(const std::shared_ptr<Provider>& p) {
-  try {
-    run_async(p->get());
-  } catch (const CredentialsError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a CredentialsError";
-  return CredentialsError("(none)");
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 TEST(ProfileProvider, StaticKeysFromCredentialsFileWinOverConfigFile) {
   ProfileFixture f;

@@ -1,5 +1,7 @@
 #pragma once
 // TEST-ONLY helpers shared by the *_test.cpp files of this folder (header-only, never in the library).
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,12 +14,25 @@
 
 #include "aws/credentials/provider.hpp"
 #include "support/environment.hpp"
+#include "support/run_async.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::aws::credentials::testing {
 
 using test::map_environment;
 using test::TempDir;
+
+// The CredentialsError that p->get() throws; a test failure when it returns credentials instead.
+inline CredentialsError get_error(const std::shared_ptr<Provider>& p) {
+  try {
+    test::run_async(p->get());
+  } catch (const CredentialsError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a CredentialsError";
+  return CredentialsError("(none)");
+}
 
 // A manually driven wall clock, safe to read from any thread.
 class ManualClock {

@@ -3,21 +3,15 @@
 #include <algorithm>
 
 #include "util/clock.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::emulator {
 namespace sigv4 = aws::sigv4;
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
-
 const sigv4::Header* find_header(const sigv4::Request& request, std::string_view name) noexcept {
   for (const auto& h : request.headers)
-    if (iequals(h.name, name)) return &h;
+    if (util::iequals(h.name, name)) return &h;
   return nullptr;
 }
 

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "util/strings.hpp"
+
 namespace llamachat::emulator {
 namespace json = boost::json;
 namespace {
@@ -9,14 +11,6 @@ namespace {
 constexpr std::string_view kUserHeader = "<|start_header_id|>user<|end_header_id|>";
 constexpr std::string_view kEot = "<|eot_id|>";
 constexpr std::string_view kLlama33 = "meta.llama3-3-70b-instruct-v1:0";
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view s, std::size_t limit) noexcept {
@@ -99,14 +93,15 @@ std::string last_user_turn(std::string_view prompt) {
   std::string_view rest = prompt.substr(header + kUserHeader.size());
   const std::size_t eot = rest.find(kEot);
   if (eot != std::string_view::npos) rest = rest.substr(0, eot);
-  return std::string(trim(rest));
+  return std::string(util::trim(rest, util::ascii_whitespace));
 }
 
 std::string reply_text(std::string_view user_text, const Directives& d) {
   if (d.empty) return {};
   if (d.empty_whitespace) return " \n\t ";
-  const std::string_view echo = utf8_prefix(trim(user_text), kEchoLimit);
-  std::string text = echo.empty() ? std::string(trim(kReplyPrefix)) : std::string(kReplyPrefix) + std::string(echo);
+  const std::string_view echo = utf8_prefix(util::trim(user_text, util::ascii_whitespace), kEchoLimit);
+  std::string text = echo.empty() ? std::string(util::trim(kReplyPrefix, util::ascii_whitespace))
+                                  : std::string(kReplyPrefix) + std::string(echo);
   if (d.words) {
     for (std::size_t i = 1; i <= *d.words; ++i) text += " word" + std::to_string(i);
   }
@@ -118,8 +113,8 @@ std::vector<std::string> split_pieces(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = pos;
-    while (end < text.size() && is_space(text[end])) ++end;
-    while (end < text.size() && !is_space(text[end])) ++end;
+    while (end < text.size() && util::is_in(text[end], util::ascii_whitespace)) ++end;
+    while (end < text.size() && !util::is_in(text[end], util::ascii_whitespace)) ++end;
     pieces.emplace_back(text.substr(pos, end - pos));
     pos = end;
   }
@@ -130,7 +125,7 @@ std::size_t count_tokens(std::string_view text) noexcept {
   std::size_t words = 0;
   bool in_word = false;
   for (char c : text) {
-    if (is_space(c)) {
+    if (util::is_in(c, util::ascii_whitespace)) {
       in_word = false;
     } else if (!in_word) {
       in_word = true;

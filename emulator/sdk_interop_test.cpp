@@ -21,7 +21,7 @@
 
 #include "support/child_process.hpp"
 #include "support/shared_dir.hpp"
-#include "test_certificate.hpp"
+#include "support/test_tls.hpp"
 
 #ifndef LLAMACHAT_EMULATOR_BINARY
 #error "LLAMACHAT_EMULATOR_BINARY must name the emulator executable"
@@ -254,8 +254,9 @@ TEST_F(SdkInterop, SdkRetriesTheEmulatorsThrottling) {
 }
 
 TEST_F(SdkInterop, HttpsWithATestCertificate) {
-  test::TestCertificate certificate;
-  start_emulator({"--tls-cert", certificate.cert.string(), "--tls-key", certificate.key.string()});
+  test::TestCa ca;
+  const test::TestCertificate certificate = ca.self_signed({"127.0.0.1"});
+  start_emulator({"--tls-cert", certificate.cert_path, "--tls-key", certificate.key_path});
   tls_ = true;
   const auto res = results(run_sdk(
       {"--endpoint", endpoint(true), "--insecure-tls", "--op", "converse-stream", "--prompt", std::string(kPrompt)}));

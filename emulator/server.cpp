@@ -31,6 +31,8 @@
 #include "reply.hpp"
 #include "stream_events.hpp"
 #include "util/log.hpp"
+#include "util/percent_encoding.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::emulator {
 namespace net = boost::asio;
@@ -69,8 +71,6 @@ struct Response {
 
 // How a response write ended.
 enum class WriteResult { completed, peer_gone, dropped, stopped };
-
-bool iequals(std::string_view a, std::string_view b) noexcept { return beast::iequals(a, b); }
 
 std::string http_date() {
   const std::time_t now = std::time(nullptr);
@@ -119,7 +119,7 @@ std::optional<ModelRoute> match_model_route(std::string_view path) {
   const std::size_t slash = path.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
   const std::string_view op = path.substr(slash + 1);
-  ModelRoute route{Operation::invoke, aws::sigv4::percent_decode(path.substr(0, slash))};
+  ModelRoute route{Operation::invoke, util::percent_decode(path.substr(0, slash))};
   if (op == "invoke") {
     route.op = Operation::invoke;
   } else if (op == "invoke-with-response-stream") {
@@ -139,23 +139,15 @@ Fields redacted_headers(const http::request<http::string_body>& req) {
   for (const auto& field : req.base()) {
     const std::string name(field.name_string());
     std::string value(field.value());
-    if (iequals(name, "authorization")) {
+    if (util::iequals(name, "authorization")) {
       const std::size_t sig = value.find("Signature=");
       value = sig == std::string::npos ? "<redacted>" : value.substr(0, sig) + "Signature=<redacted>";
-    } else if (iequals(name, "x-amz-security-token")) {
+    } else if (util::iequals(name, "x-amz-security-token")) {
       value = "<redacted>";
     }
     out.emplace_back(name, std::move(value));
   }
   return out;
-}
-
-bool is_json_content_type(std::string_view value) noexcept {
-  const std::size_t semi = value.find(';');
-  std::string_view type = value.substr(0, semi);
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
-  return iequals(type, "application/json");
 }
 
 }  // namespace
@@ -538,7 +530,7 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     const ErrorReply e = fault_reply(d.fault, route.op, route.model_id, impl->config.region);
     co_return co_await done(co_await finish(impl->error_response(e.status, e.code, e.message, e.extra), &d));
   }
-  if (!is_json_content_type(req[http::field::content_type])) {
+  if (!util::has_media_type(req[http::field::content_type], "application/json")) {
     co_return co_await done(co_await finish(
         impl->error_response(400, "ValidationException",
                              "The provided Content-Type '" + std::string(req[http::field::content_type]) +
@@ -653,7 +645,7 @@ net::awaitable<void> serve(ImplPtr impl, Stream& stream, Connection& conn) {
       }
       co_return;
     }
-    if (iequals(parser.get()[http::field::expect], "100-continue")) {
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       if (!co_await write_all(stream, "HTTP/1.1 100 Continue\r\n\r\n")) co_return;
     }
     lowest.expires_after(kBodyReadTimeout);

@@ -29,8 +29,10 @@
 
 #include "aws/event_stream/decoder.hpp"
 #include "aws/sigv4/signer.hpp"
-#include "test_certificate.hpp"
+#include "support/test_tls.hpp"
 #include "util/base64.hpp"
+#include "util/percent_encoding.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::emulator {
 namespace {
@@ -73,7 +75,7 @@ struct Req {
 };
 
 std::string model_target(std::string_view model_id, std::string_view op) {
-  return "/model/" + aws::sigv4::uri_encode(model_id) + "/" + std::string(op);
+  return "/model/" + util::percent_encode(model_id) + "/" + std::string(op);
 }
 
 std::string prompt_body(std::string_view user_text) {
@@ -136,9 +138,7 @@ class Client {
       const auto& res = parser.get();
       out.status = res.result_int();
       for (const auto& f : res.base()) {
-        std::string name(f.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = std::string(f.value());
+        out.headers[util::to_lower(std::string(f.name_string()))] = std::string(f.value());
       }
       out.body = res.body();
     }
@@ -806,10 +806,11 @@ TEST_F(EmulatorTest, BodyLimit) {
 // ---- TLS ----
 
 TEST_F(EmulatorTest, ServesHttpsWhenGivenACertificate) {
-  test::TestCertificate certificate;
+  test::TestCa ca;
+  const test::TestCertificate certificate = ca.self_signed({"127.0.0.1"});
   Config config;
-  config.tls_cert_file = certificate.cert.string();
-  config.tls_key_file = certificate.key.string();
+  config.tls_cert_file = certificate.cert_path;
+  config.tls_key_file = certificate.key_path;
   start(config);
   EXPECT_TRUE(server_->endpoint().starts_with("https://127.0.0.1:"));
 

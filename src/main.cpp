@@ -9,12 +9,13 @@
 #include "app/config.hpp"
 #include "app/malloc_tuning.hpp"
 #include "app/wiring.hpp"
+#include "util/environment.hpp"
 #include "util/log.hpp"
 
 int main(int argc, char** argv) {
   using namespace llamachat;
   app::apply_malloc_tuning(argv);  // may re-execute this binary; first, before the environment is read
-  const auto env = aws::credentials::process_environment();
+  const auto env = util::process_environment();
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = app::parse_config(args, env);
   if (!parsed.config) {

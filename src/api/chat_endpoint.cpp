@@ -14,7 +14,9 @@
 #include "api/chat_request.hpp"
 #include "api/error_table.hpp"
 #include "api/sse.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::api {
 namespace net = boost::asio;
@@ -22,13 +24,6 @@ namespace bhttp = boost::beast::http;
 using std::chrono::steady_clock;
 
 namespace {
-
-std::string_view trimmed(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // A JSON reply of /chat: {"<key>": "<text>"} with the backend named, written without a Response object.
 net::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std::string_view key,
@@ -183,7 +178,7 @@ namespace {
 
 net::awaitable<void> respond_bad_request(http::Exchange& exchange, HttpError error) {
   co_await exchange.respond(
-      json_response(error.status, "{\"error\":" + http::json_quote(error.message) + "}", exchange.request().version()));
+      json_response(error.status, util::json_error_body(error.message), exchange.request().version()));
 }
 
 // The whole reply as one JSON object (the original contract).
@@ -201,7 +196,7 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
     co_await respond_json(exchange, http_error.status, "error", http_error.message, label, retry_after);
     co_return;
   }
-  const std::string_view reply = trimmed(sink.text());
+  const std::string_view reply = util::trim(sink.text(), util::line_whitespace);
   if (reply.empty()) {
     co_await respond_json(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
     co_return;
@@ -247,7 +242,8 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
       co_await sse.enqueue(frame);
     }
   } else {
-    const std::string frame = sse_done(trimmed(sse.reply()), std::get<chat::Completion>(outcome));
+    const std::string frame =
+        sse_done(util::trim(sse.reply(), util::line_whitespace), std::get<chat::Completion>(outcome));
     co_await sse.enqueue(frame);
   }
   co_await sse.stop_and_join_keep_alive();

@@ -2,43 +2,25 @@
 
 #include <boost/json.hpp>
 
+#include "util/strings.hpp"
+
 namespace llamachat::api {
 namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kExample = "send JSON like {\"message\": \"Hello\"}";
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char x = static_cast<char>(a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
-    const char y = static_cast<char>(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim_view(std::string_view s) noexcept {
-  const auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 bool is_json_content_type(std::string_view content_type) noexcept {
-  const std::string_view media = trim_view(content_type.substr(0, content_type.find(';')));
-  return iequals(media, "application/json");
+  return util::has_media_type(content_type, "application/json");
 }
 
 bool accepts_event_stream(std::string_view accept) noexcept {
   while (!accept.empty()) {
     const std::size_t comma = accept.find(',');
     const std::string_view item = accept.substr(0, comma);
-    if (iequals(trim_view(item.substr(0, item.find(';'))), "text/event-stream")) return true;
+    if (util::has_media_type(item, "text/event-stream")) return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
@@ -63,7 +45,7 @@ std::variant<ChatInput, HttpError> parse_chat_input(std::string_view content_typ
   const json::value* message = object.if_contains("message");
   if (!message) return bad_request("missing \"message\"; " + std::string(kExample));
   if (!message->is_string()) return bad_request("\"message\" must be a string; " + std::string(kExample));
-  const std::string_view text = trim_view(message->get_string());
+  const std::string_view text = util::trim(message->get_string(), util::ascii_whitespace);
   if (text.empty()) return bad_request("Message cannot be empty.");
   ChatInput input;
   input.message = std::string(text);

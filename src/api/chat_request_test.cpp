@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "support/text.hpp"
+
 namespace llamachat::api {
 namespace {
 
@@ -27,7 +29,7 @@ HttpError expect_error(std::string_view content_type, std::string_view body) {
   return std::get<HttpError>(result);
 }
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 TEST(JsonContentType, Accepted) {
   EXPECT_TRUE(is_json_content_type("application/json"));

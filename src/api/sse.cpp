@@ -1,6 +1,7 @@
 #include "api/sse.hpp"
 
 #include "http/server/server.hpp"
+#include "util/json_text.hpp"
 
 namespace llamachat::api {
 
@@ -32,8 +33,6 @@ std::string sse_done(std::string_view reply, const chat::Completion& completion)
                                ",\"usage\":" + usage_json(completion.usage) + "}");
 }
 
-std::string sse_error(std::string_view message) {
-  return sse_event("error", "{\"error\":" + http::json_quote(message) + "}");
-}
+std::string sse_error(std::string_view message) { return sse_event("error", util::json_error_body(message)); }
 
 }  // namespace llamachat::api

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "aws/credentials/region.hpp"
+#include "aws/retry/retry_strategy.hpp"
 
 namespace llamachat::app {
 namespace {
@@ -39,7 +40,7 @@ const std::vector<Flag>& flags() {
        "keep-alive comment on a silent SSE stream after this long (default 15000)"},
       {"--offline-delay-ms", "LLAMACHAT_OFFLINE_DELAY_MS", "offline backend: pause between words (default 0)"},
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
-      {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive (adaptive behaves as standard)"},
+      {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive | legacy (adaptive and legacy run as standard)"},
       {"--log-level", "LLAMACHAT_LOG_LEVEL", "debug | info | warn | error (default info)"},
       {"--malloc-tuning", "LLAMACHAT_MALLOC_TUNING",
        "on | off: a larger glibc per-thread malloc cache, set by re-executing once at start (default on)"},
@@ -74,7 +75,7 @@ std::string usage_text() {
   return out;
 }
 
-ParseOutcome parse_config(const std::vector<std::string>& args, const aws::credentials::Environment& env) {
+ParseOutcome parse_config(const std::vector<std::string>& args, const util::Environment& env) {
   ParseOutcome outcome;
   std::map<std::string, std::string> values;  // flag name -> value
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -169,15 +170,16 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const aws::crede
   if (!millis("--offline-delay-ms", config.offline_delay))
     return fail("invalid --offline-delay-ms / LLAMACHAT_OFFLINE_DELAY_MS: expected milliseconds");
   if (auto v = get("--max-attempts")) {
-    std::uint64_t n = 0;
-    if (!parse_uint(*v, 20, n) || n == 0) return fail("invalid AWS_MAX_ATTEMPTS '" + *v + "': expected 1-20");
-    config.max_attempts = static_cast<int>(n);
+    const auto attempts = aws::retry::parse_max_attempts(*v);
+    if (!attempts) return fail("invalid AWS_MAX_ATTEMPTS / --max-attempts '" + *v + "': expected an integer >= 1");
+    config.max_attempts = *attempts;
   }
   if (auto v = get("--retry-mode")) {
-    if (*v != "standard" && *v != "adaptive" && *v != "legacy")
-      return fail("invalid AWS_RETRY_MODE '" + *v + "': expected standard or adaptive");
-    if (*v != "standard") config.warnings.push_back("AWS_RETRY_MODE=" + *v + " is treated as 'standard'");
-    config.retry_mode = "standard";
+    const auto mode = aws::retry::parse_retry_mode(*v);
+    if (!mode) return fail("invalid AWS_RETRY_MODE / --retry-mode '" + *v + "': expected standard, adaptive or legacy");
+    if (*mode != aws::retry::RetryMode::standard)
+      config.warnings.push_back("AWS_RETRY_MODE=" + std::string(aws::retry::to_string(*mode)) +
+                                " is not implemented; retrying in the 'standard' mode");
   }
   if (auto v = get("--log-level")) {
     if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")

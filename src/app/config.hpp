@@ -27,8 +27,7 @@ struct AppConfig {
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds offline_delay{0};
   std::chrono::milliseconds sse_keep_alive{15'000};
-  int max_attempts = 3;                 // AWS_MAX_ATTEMPTS
-  std::string retry_mode = "standard";  // AWS_RETRY_MODE
+  int max_attempts = 3;  // AWS_MAX_ATTEMPTS
   std::string log_level = "info";
   std::vector<std::string> warnings;  // problems worth a start-up warning
 };
@@ -39,7 +38,7 @@ struct ParseOutcome {
   int exit_code = 0;                // for help/version/error
 };
 
-ParseOutcome parse_config(const std::vector<std::string>& args, const aws::credentials::Environment& env);
+ParseOutcome parse_config(const std::vector<std::string>& args, const util::Environment& env);
 std::string usage_text();
 
 }  // namespace llamachat::app

@@ -1,46 +1,26 @@
 #include "app/config.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
+
+#include "support/environment.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::app {
 namespace {
 
-using Vars = std::map<std::string, std::string>;
+using Vars = test::Variables;
 
 // A private, initially empty directory: the AWS config/credentials files point into it so that the
 // developer's own ~/.aws never leaks into a test.
 class ConfigTest : public ::testing::Test {
  protected:
-  ConfigTest() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "llamachat-config-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~ConfigTest() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  util::Environment env(Vars vars = {}) const { return test::isolated_aws_environment(dir_.path(), std::move(vars)); }
 
-  aws::credentials::Environment env(Vars vars = {}) const {
-    vars.emplace("HOME", dir_.string());
-    vars.emplace("AWS_CONFIG_FILE", (dir_ / "config").string());
-    vars.emplace("AWS_SHARED_CREDENTIALS_FILE", (dir_ / "credentials").string());
-    auto shared = std::make_shared<const Vars>(std::move(vars));
-    return [shared](std::string_view name) -> std::optional<std::string> {
-      auto it = shared->find(std::string(name));
-      if (it == shared->end()) return std::nullopt;
-      return it->second;
-    };
-  }
-
-  void write_config(const std::string& text) const { std::ofstream(dir_ / "config") << text; }
+  void write_config(const std::string& text) const { dir_.write("config", text); }
 
   AppConfig ok(const std::vector<std::string>& args, Vars vars = {}) const {
     ParseOutcome out = parse_config(args, env(std::move(vars)));
@@ -57,10 +37,10 @@ class ConfigTest : public ::testing::Test {
     return out.message;
   }
 
-  std::filesystem::path dir_;
+  test::TempDir dir_;
 };
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 TEST_F(ConfigTest, Defaults) {
   const AppConfig c = ok({});
@@ -79,7 +59,6 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(3'000));
   EXPECT_EQ(c.offline_delay, std::chrono::milliseconds(0));
   EXPECT_EQ(c.max_attempts, 3);
-  EXPECT_EQ(c.retry_mode, "standard");
   EXPECT_EQ(c.log_level, "info");
   EXPECT_TRUE(c.warnings.empty());
 }
@@ -197,7 +176,9 @@ TEST_F(ConfigTest, MaxAttempts) {
   EXPECT_EQ(ok({}, {{"AWS_MAX_ATTEMPTS", "5"}}).max_attempts, 5);
   EXPECT_EQ(ok({"--max-attempts", "1"}).max_attempts, 1);
   EXPECT_TRUE(contains(fails({}, {{"AWS_MAX_ATTEMPTS", "0"}}), "AWS_MAX_ATTEMPTS"));
-  EXPECT_TRUE(contains(fails({}, {{"AWS_MAX_ATTEMPTS", "21"}}), "AWS_MAX_ATTEMPTS"));
+  EXPECT_EQ(ok({}, {{"AWS_MAX_ATTEMPTS", "21"}}).max_attempts, 21);
+  EXPECT_TRUE(contains(fails({}, {{"AWS_MAX_ATTEMPTS", "-1"}}), "AWS_MAX_ATTEMPTS"));
+  EXPECT_TRUE(contains(fails({"--max-attempts", "2.5"}), "expected an integer >= 1"));
   EXPECT_TRUE(contains(fails({}, {{"AWS_MAX_ATTEMPTS", "three"}}), "AWS_MAX_ATTEMPTS"));
 }
 
@@ -205,11 +186,13 @@ TEST_F(ConfigTest, RetryMode) {
   EXPECT_TRUE(ok({}, {{"AWS_RETRY_MODE", "standard"}}).warnings.empty());
   for (const char* mode : {"adaptive", "legacy"}) {
     const AppConfig c = ok({}, {{"AWS_RETRY_MODE", mode}});
-    EXPECT_EQ(c.retry_mode, "standard");
     ASSERT_EQ(c.warnings.size(), 1u);
     EXPECT_TRUE(contains(c.warnings[0], mode)) << c.warnings[0];
   }
-  EXPECT_TRUE(contains(fails({}, {{"AWS_RETRY_MODE", "fast"}}), "AWS_RETRY_MODE"));
+  EXPECT_TRUE(ok({}, {{"AWS_RETRY_MODE", "Standard"}}).warnings.empty());
+  const std::string m = fails({}, {{"AWS_RETRY_MODE", "fast"}});
+  EXPECT_TRUE(contains(m, "AWS_RETRY_MODE")) << m;
+  EXPECT_TRUE(contains(m, "'fast'")) << m;
 }
 
 TEST_F(ConfigTest, LogLevel) {

@@ -32,7 +32,7 @@ Wiring misconfigured(std::string problem) {
 
 }  // namespace
 
-Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env) {
+Wiring build_backend(const AppConfig& config, const util::Environment& env) {
   if (config.backend == BackendKind::offline) {
     Wiring w;
     w.backend =
@@ -71,13 +71,14 @@ Wiring build_backend(const AppConfig& config, const aws::credentials::Environmen
   } else {
     bedrock.endpoint = backends::bedrock::default_endpoint(bedrock.region);
   }
+  // One set of outbound options (trust store, proxy, connect timeout) for every upstream call: Bedrock and the
+  // credential chain's STS call. The chain keeps the container and instance metadata endpoints direct.
   bedrock.client.connect_timeout = config.connect_timeout;
   bedrock.client.ca_bundle_path = config.ca_bundle;
-  bedrock.client =
-      http::proxy_options_from_environment([&env](const std::string& name) { return env(name); }, bedrock.client);
+  bedrock.client = http::proxy_options_from_environment(env, bedrock.client);
 
   aws::credentials::ChainOptions chain_options;
-  chain_options.http.ca_bundle_path = config.ca_bundle;
+  chain_options.http = bedrock.client;
   auto credentials = aws::credentials::make_default_chain(env, chain_options);
 
   Wiring w;

@@ -20,7 +20,7 @@ struct Wiring {
   std::function<void()> startup_probe;
 };
 
-Wiring build_backend(const AppConfig& config, const aws::credentials::Environment& env);
+Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
 // A backend that answers every chat with the configuration error it was built with, so that the
 // service starts (health checks pass) and tells each caller exactly what to fix.

@@ -1,44 +1,28 @@
 #include "app/wiring.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <map>
 #include <string>
 
 #include "backends/bedrock/bedrock_backend.hpp"
+#include "support/connect_proxy.hpp"
+#include "support/environment.hpp"
 #include "support/run_async.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_http_server.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::app {
 namespace {
 
-using Vars = std::map<std::string, std::string>;
+using Vars = test::Variables;
 
 class WiringTest : public ::testing::Test {
  protected:
-  WiringTest() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "llamachat-wiring-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~WiringTest() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
   // Never the real environment: no profile files, no IMDS, no proxy unless a test sets one.
-  aws::credentials::Environment env(Vars vars = {}) const {
-    vars.emplace("HOME", dir_.string());
-    vars.emplace("AWS_CONFIG_FILE", (dir_ / "config").string());
-    vars.emplace("AWS_SHARED_CREDENTIALS_FILE", (dir_ / "credentials").string());
+  util::Environment env(Vars vars = {}) const {
     vars.emplace("AWS_EC2_METADATA_DISABLED", "true");
-    auto shared = std::make_shared<const Vars>(std::move(vars));
-    return [shared](std::string_view name) -> std::optional<std::string> {
-      auto it = shared->find(std::string(name));
-      if (it == shared->end()) return std::nullopt;
-      return it->second;
-    };
+    return test::isolated_aws_environment(dir_.path(), std::move(vars));
   }
 
   AppConfig config(const std::vector<std::string>& args, const Vars& vars) const {
@@ -51,10 +35,10 @@ class WiringTest : public ::testing::Test {
     return build_backend(config(args, vars), env(vars));
   }
 
-  std::filesystem::path dir_;
+  test::TempDir dir_;
 };
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
@@ -196,6 +180,67 @@ TEST_F(WiringTest, ProxyFromEnvironment) {
   // The proxy settings are added to, not substituted for, the other client options.
   EXPECT_EQ(bedrock->config().client.connect_timeout, std::chrono::milliseconds(3000));
   w.shutdown();
+}
+
+// STS answer of AssumeRoleWithWebIdentity
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+constexpr const char* kStsReply =
+    R"(<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWIRING</AccessKeyId>
+  <SecretAccessKey>WIRINGSECRET</SecretAccessKey><SessionToken>WIRINGTOKEN</SessionToken>
+  <Expiration>2031-03-04T05:06:07Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult>
+</AssumeRoleWithWebIdentityResponse>)";
+
+constexpr const char* kMetadataCredentials = R"({"AccessKeyId":"AKIDMETA","SecretAccessKey":"METASECRET",
+  "Token":"METATOKEN","Expiration":"2031-01-01T00:00:00Z"})";
+
+// Container credentials, or the three IMDSv2 steps (token, role name, credentials).
+test::TestResponse metadata_reply(const test::TestRequest& request) {
+  const std::string target(request.target());
+  if (target == "/latest/api/token") return test::text_response("IMDS-SESSION");
+  if (target == "/latest/meta-data/iam/security-credentials/") return test::text_response("role");
+  return test::text_response(kMetadataCredentials);
+}
+
+// EKS IRSA behind an egress proxy: STS (AssumeRoleWithWebIdentity) is reached through HTTPS_PROXY, like Bedrock.
+TEST_F(WiringTest, WebIdentityGoesThroughTheProxy) {
+  test::ConnectProxy proxy;
+  test::TestHttpServer sts([](const test::TestRequest&) { return test::text_response(kStsReply); });
+  const Wiring w = wire({}, {{"AWS_REGION", "us-east-1"},
+                             {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"},
+                             {"HTTPS_PROXY", proxy.url()},
+                             {"AWS_WEB_IDENTITY_TOKEN_FILE", dir_.write("token", "header.payload.signature")},
+                             {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/irsa"},
+                             {"AWS_ENDPOINT_URL_STS", sts.url()}});
+  w.startup_probe();
+  EXPECT_EQ(sts.requests_received(), 1u);
+  EXPECT_EQ(proxy.targets(), std::vector<std::string>{"127.0.0.1:" + std::to_string(sts.port())});
+  EXPECT_EQ(proxy.tunnels(), 1u);
+  w.shutdown();
+}
+
+// The container and instance metadata endpoints are link-local: never through the proxy, as in the AWS SDKs.
+TEST_F(WiringTest, MetadataEndpointsStayDirect) {
+  test::ConnectProxy proxy;
+  test::TestHttpServer container(metadata_reply);
+  const Wiring with_container = wire({}, {{"AWS_REGION", "us-east-1"},
+                                          {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"},
+                                          {"HTTPS_PROXY", proxy.url()},
+                                          {"AWS_CONTAINER_CREDENTIALS_FULL_URI", container.url() + "/creds"}});
+  with_container.startup_probe();
+  EXPECT_EQ(container.requests_received(), 1u);
+  with_container.shutdown();
+
+  test::TestHttpServer imds(metadata_reply);
+  const Wiring with_imds = wire({}, {{"AWS_REGION", "us-east-1"},
+                                     {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"},
+                                     {"HTTPS_PROXY", proxy.url()},
+                                     {"AWS_EC2_METADATA_DISABLED", "false"},
+                                     {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url()}});
+  with_imds.startup_probe();
+  EXPECT_EQ(imds.requests_received(), 3u);
+  with_imds.shutdown();
+  EXPECT_EQ(proxy.connect_requests(), 0u);
 }
 
 TEST_F(WiringTest, BaseModelIdOutsideUsEast2WarnsAboutTheProfile) {

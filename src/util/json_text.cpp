@@ -65,4 +65,14 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
+std::string json_error_body(std::string_view message) {
+  static constexpr std::string_view kOpen = "{\"error\":";
+  std::string out;
+  out.reserve(kOpen.size() + message.size() + 3);
+  out += kOpen;
+  append_json_quoted(out, message);
+  out += '}';
+  return out;
+}
+
 }  // namespace llamachat::util

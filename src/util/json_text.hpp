@@ -11,4 +11,7 @@ namespace llamachat::util {
 void append_json_quoted(std::string& out, std::string_view text);
 std::string json_quote(std::string_view text);
 
+// The body of every error answer the service writes itself: {"error":"<message>"}.
+std::string json_error_body(std::string_view message);
+
 }  // namespace llamachat::util

@@ -63,5 +63,10 @@ TEST(JsonText, AppendKeepsWhatWasThere) {
   EXPECT_EQ(out, "{\"reply\":\"hi \\\"you\\\"\"}");
 }
 
+TEST(JsonText, ErrorBodyIsOneQuotedMember) {
+  EXPECT_EQ(json_error_body("no \"route\"\n"), "{\"error\":\"no \\\"route\\\"\\n\"}");
+  EXPECT_EQ(json_error_body(""), "{\"error\":\"\"}");
+}
+
 }  // namespace
 }  // namespace llamachat::util

@@ -14,7 +14,7 @@ constexpr std::string_view kEcsHost = "169.254.170.2";
 
 class ContainerProvider final : public Provider {
  public:
-  ContainerProvider(Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
+  ContainerProvider(util::Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
   std::string name() const override { return "container"; }
 
   boost::asio::awaitable<Credentials> get() override {
@@ -65,11 +65,7 @@ class ContainerProvider final : public Provider {
         continue;
       }
       if (response.status != 200) throw CredentialsError(where + " returned HTTP " + std::to_string(response.status));
-      ParsedCredentials parsed = parse_metadata_credentials(response.body);
-      if (!parsed) throw CredentialsError(where + ": " + parsed.error);
-      Credentials c = std::move(*parsed.credentials);
-      c.provider = "container";
-      co_return c;
+      co_return detail::named_credentials(parse_metadata_credentials(response.body), where, "container");
     }
     throw CredentialsError(last_error + " (" + std::to_string(attempts) + " attempts)");
   }
@@ -92,13 +88,13 @@ class ContainerProvider final : public Provider {
     return token;
   }
 
-  Environment env_;
+  util::Environment env_;
   ChainOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<Provider> make_container_provider(Environment env, ChainOptions options) {
+std::shared_ptr<Provider> make_container_provider(util::Environment env, ChainOptions options) {
   return std::make_shared<ContainerProvider>(std::move(env), std::move(options));
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "util/clock.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::credentials {
 namespace {
@@ -212,27 +213,10 @@ ParsedCredentials parse_sts_credentials(std::string_view xml) {
   return r;
 }
 
-std::string form_encode(std::string_view value) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
 bool container_full_uri_allowed(const http::Url& url) {
   if (url.scheme == "https") return true;
   if (url.scheme != "http") return false;
-  std::string host = url.host;
-  for (char& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string host = util::to_lower(url.host);
   if (host == "localhost") return true;
   boost::system::error_code ec;
   const boost::asio::ip::address address = boost::asio::ip::make_address(host, ec);

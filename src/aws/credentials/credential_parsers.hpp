@@ -30,9 +30,6 @@ ParsedCredentials parse_sts_credentials(std::string_view xml);
 // replies: no CDATA, no namespaces prefixes on the names we read.
 std::optional<std::string> xml_element_text(std::string_view xml, std::string_view name);
 
-// application/x-www-form-urlencoded value encoding (RFC 3986 unreserved characters kept).
-std::string form_encode(std::string_view value);
-
 // AWS_CONTAINER_CREDENTIALS_FULL_URI policy: https to any host; http only to loopback (127.0.0.0/8, ::1,
 // localhost), 169.254.170.2 (ECS), 169.254.170.23 and fd00:ec2::23 (EKS Pod Identity).
 bool container_full_uri_allowed(const http::Url& url);

@@ -157,12 +157,6 @@ TEST(Xml, ElementTextDecodesEntitiesAndMatchesWholeNames) {
   EXPECT_EQ(xml_element_text("<f>x</f>", "e"), std::nullopt);
 }
 
-TEST(FormEncode, KeepsUnreservedOnly) {
-  EXPECT_EQ(form_encode("AZaz09-_.~"), "AZaz09-_.~");
-  EXPECT_EQ(form_encode("arn:aws:iam::1:role/r a+b=c&d"), "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr%20a%2Bb%3Dc%26d");
-  EXPECT_EQ(form_encode("\xC3\xA9"), "%C3%A9");
-}
-
 TEST(ContainerFullUri, AllowedHosts) {
   const auto allowed = [](const char* text) {
     auto url = http::Url::parse(text);

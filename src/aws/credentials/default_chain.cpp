@@ -2,7 +2,7 @@
 
 namespace llamachat::aws::credentials {
 
-std::shared_ptr<Provider> make_default_chain(const Environment& env, const ChainOptions& options) {
+std::shared_ptr<Provider> make_default_chain(const util::Environment& env, const ChainOptions& options) {
   // The SDKs' order. The container provider covers RELATIVE_URI then FULL_URI.
   std::vector<std::shared_ptr<Provider>> providers{
       make_environment_provider(env),           make_profile_provider(env, options),
@@ -12,7 +12,7 @@ std::shared_ptr<Provider> make_default_chain(const Environment& env, const Chain
   return make_caching_provider(make_chain_provider(std::move(providers)), options.clock, options.refresh_ahead);
 }
 
-std::vector<std::string> present_credential_variables(const Environment& env) {
+std::vector<std::string> present_credential_variables(const util::Environment& env) {
   static constexpr const char* kNames[] = {
       "AWS_ACCESS_KEY_ID",
       "AWS_SECRET_ACCESS_KEY",

@@ -18,7 +18,7 @@ class StaticProvider final : public Provider {
 
 class EnvironmentProvider final : public Provider {
  public:
-  explicit EnvironmentProvider(Environment env) : env_(std::move(env)) {}
+  explicit EnvironmentProvider(util::Environment env) : env_(std::move(env)) {}
   std::string name() const override { return "environment"; }
   boost::asio::awaitable<Credentials> get() override {
     auto id = env_("AWS_ACCESS_KEY_ID");
@@ -42,24 +42,16 @@ class EnvironmentProvider final : public Provider {
   }
 
  private:
-  Environment env_;
+  util::Environment env_;
 };
 
 }  // namespace
-
-Environment process_environment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* v = std::getenv(std::string(name).c_str());
-    if (!v) return std::nullopt;
-    return std::string(v);
-  };
-}
 
 std::shared_ptr<Provider> make_static_provider(Credentials credentials) {
   return std::make_shared<StaticProvider>(std::move(credentials));
 }
 
-std::shared_ptr<Provider> make_environment_provider(Environment env) {
+std::shared_ptr<Provider> make_environment_provider(util::Environment env) {
   return std::make_shared<EnvironmentProvider>(std::move(env));
 }
 

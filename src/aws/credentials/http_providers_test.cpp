@@ -6,8 +6,11 @@
 
 #include "aws/credentials/provider.hpp"
 #include "aws/credentials/test_support.hpp"
+#include "support/connect_proxy.hpp"
+#include "support/ports.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::credentials {
 namespace {
@@ -17,6 +20,8 @@ using llamachat::test::run_async;
 using llamachat::test::TestHttpServer;
 using llamachat::test::TestRequest;
 using llamachat::test::TestResponse;
+using test::contains;
+using testing::get_error;
 using testing::map_environment;
 using testing::Recorder;
 using testing::TempDir;
@@ -34,9 +39,7 @@ Seen record(const TestRequest& r) {
   s.method = std::string(r.method_string());
   s.target = std::string(r.target());
   for (const auto& field : r) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    s.headers[name] = std::string(field.value());
+    s.headers[util::to_lower(std::string(field.name_string()))] = std::string(field.value());
   }
   s.body = r.body();
   return s;
@@ -60,18 +63,15 @@ ChainOptions fast_options() {
   return o;
 }
 
-CredentialsError get_error(const std::shared_ptr<Provider>& p) {
-  try {
-    run_async(p->get());
-  } catch (const CredentialsError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a CredentialsError";
-  return CredentialsError("(none)");
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
+// Expects `c` to hold exactly these values (expiration as ISO 8601) and to name its provider.
+void expect_credentials(const Credentials& c, std::string_view key_id, std::string_view secret, std::string_view token,
+                        std::string_view expiration, std::string_view provider) {
+  EXPECT_EQ(c.access_key_id, key_id);
+  EXPECT_EQ(c.secret_access_key, secret);
+  EXPECT_EQ(c.session_token, token);
+  ASSERT_TRUE(c.expiration.has_value());
+  EXPECT_EQ(util::format_iso8601(*c.expiration), expiration);
+  EXPECT_EQ(c.provider, provider);
 }
 
 const char* kContainerJson = R"({"AccessKeyId":"AKIDCONTAINER","SecretAccessKey":"CONTAINERSECRET",
@@ -96,11 +96,7 @@ TEST(ContainerProvider, RelativeUriWithTokenFileReReadOnEachFetch) {
                               fast_options());
 
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "AKIDCONTAINER");
-  EXPECT_EQ(c.secret_access_key, "CONTAINERSECRET");
-  EXPECT_EQ(c.session_token, "CONTAINERTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-01-01T00:00:00Z");
-  EXPECT_EQ(c.provider, "container");
+  expect_credentials(c, "AKIDCONTAINER", "CONTAINERSECRET", "CONTAINERTOKEN", "2031-01-01T00:00:00Z", "container");
 
   dir.write("token", "second-token-value");
   run_async(provider->get());
@@ -232,11 +228,7 @@ TEST(ContainerProvider, MetadataRequestsBypassTheConfiguredProxy) {
 }
 
 TEST(ContainerProvider, UnreachableEndpointFails) {
-  std::uint16_t closed_port = 0;
-  {
-    TestHttpServer server([&](const TestRequest&) { return respond(200, kContainerJson); });
-    closed_port = server.port();
-  }
+  const std::uint16_t closed_port = test::closed_loopback_port();
   const auto e =
       get_error(make_container_provider(map_environment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI",
                                                           "http://127.0.0.1:" + std::to_string(closed_port) + "/c"}}),
@@ -274,11 +266,7 @@ TEST(ImdsProvider, TokenFirstThenRoleThenCredentials) {
   auto provider =
       make_imds_provider(map_environment({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}}), fast_options());
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "AKIDIMDS");
-  EXPECT_EQ(c.secret_access_key, "IMDSSECRET");
-  EXPECT_EQ(c.session_token, "IMDSTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-06-01T12:00:00Z");
-  EXPECT_EQ(c.provider, "imds");
+  expect_credentials(c, "AKIDIMDS", "IMDSSECRET", "IMDSTOKEN", "2031-06-01T12:00:00Z", "imds");
 
   const auto requests = seen.items();
   ASSERT_EQ(requests.size(), 3u);
@@ -385,11 +373,7 @@ TEST(WebIdentityProvider, PostsTheFormUnsignedAndParsesTheReply) {
                                                               {"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}}),
                                              fast_options());
   const Credentials c = run_async(provider->get());
-  EXPECT_EQ(c.access_key_id, "ASIASTSKEY");
-  EXPECT_EQ(c.secret_access_key, "STSSECRET");
-  EXPECT_EQ(c.session_token, "STSTOKEN");
-  EXPECT_EQ(util::format_iso8601(*c.expiration), "2031-03-04T05:06:07Z");
-  EXPECT_EQ(c.provider, "web-identity");
+  expect_credentials(c, "ASIASTSKEY", "STSSECRET", "STSTOKEN", "2031-03-04T05:06:07Z", "web-identity");
 
   const auto requests = seen.items();
   ASSERT_EQ(requests.size(), 1u);
@@ -443,6 +427,22 @@ TEST(WebIdentityProvider, StsErrorBecomesAClearMessageWithoutTheToken) {
                 " failed with HTTP 400: STS error InvalidIdentityToken: No OpenIDConnect provider found in your "
                 "account for https://oidc.example.com");
   EXPECT_FALSE(contains(e.what(), "JWTSECRETVALUE"));
+}
+
+// STS is a public endpoint: behind an egress-only proxy it is reached through the proxy like Bedrock.
+TEST(WebIdentityProvider, GoesThroughTheConfiguredProxy) {
+  test::ConnectProxy proxy;
+  TestHttpServer sts([&](const TestRequest&) { return respond(200, kStsOk, "text/xml"); });
+  TempDir dir;
+  auto options = fast_options();
+  options.http.proxy = http::Url::parse(proxy.url());
+  auto provider = make_web_identity_provider(map_environment({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("t", "tok")},
+                                                              {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                                              {"AWS_ENDPOINT_URL_STS", sts.url()}}),
+                                             options);
+  EXPECT_EQ(run_async(provider->get()).access_key_id, "ASIASTSKEY");
+  EXPECT_EQ(proxy.targets(), std::vector<std::string>{host_port(sts)});
+  EXPECT_EQ(sts.requests_received(), 1u);
 }
 
 TEST(WebIdentityProvider, ConfigurationStates) {

@@ -6,6 +6,7 @@
 
 #include "aws/credentials/credential_parsers.hpp"
 #include "aws/credentials/internal.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::credentials {
 namespace {
@@ -13,17 +14,9 @@ namespace {
 constexpr std::string_view kTokenPath = "/latest/api/token";
 constexpr std::string_view kRolePath = "/latest/meta-data/iam/security-credentials/";
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 class ImdsProvider final : public Provider {
  public:
-  ImdsProvider(Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
+  ImdsProvider(util::Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
   std::string name() const override { return "imds"; }
 
   boost::asio::awaitable<Credentials> get() override {
@@ -55,7 +48,7 @@ class ImdsProvider final : public Provider {
     if (token_response.status != 200)
       throw CredentialsError(where + ": session token request (IMDSv2) returned HTTP " +
                              std::to_string(token_response.status));
-    const std::string token(trim(token_response.body));
+    const std::string token(util::trim(token_response.body, util::line_whitespace));
     if (token.empty() || !valid_header_value(token))
       throw CredentialsError(where + ": session token response is empty or malformed");
 
@@ -66,9 +59,9 @@ class ImdsProvider final : public Provider {
     if (role_response.status == 404) throw CredentialsError(where + ": no IAM role is attached to this instance");
     if (role_response.status != 200)
       throw CredentialsError(where + ": role name request returned HTTP " + std::to_string(role_response.status));
-    std::string_view role = trim(role_response.body);
+    std::string_view role = util::trim(role_response.body, util::line_whitespace);
     role = role.substr(0, role.find('\n'));
-    role = trim(role);
+    role = util::trim(role, util::line_whitespace);
     if (role.empty() || role.find_first_of("/?#% ") != std::string_view::npos)
       throw CredentialsError(where + ": role name response is empty or malformed");
 
@@ -79,11 +72,7 @@ class ImdsProvider final : public Provider {
     if (creds_response.status != 200)
       throw CredentialsError(where + ": credentials request for role " + std::string(role) + " returned HTTP " +
                              std::to_string(creds_response.status));
-    ParsedCredentials parsed = parse_metadata_credentials(creds_response.body);
-    if (!parsed) throw CredentialsError(where + ": " + parsed.error);
-    Credentials c = std::move(*parsed.credentials);
-    c.provider = "imds";
-    co_return c;
+    co_return detail::named_credentials(parse_metadata_credentials(creds_response.body), where, "imds");
   }
 
  private:
@@ -110,13 +99,13 @@ class ImdsProvider final : public Provider {
     throw CredentialsError(where + ": " + what + " request " + last_error);
   }
 
-  Environment env_;
+  util::Environment env_;
   ChainOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<Provider> make_imds_provider(Environment env, ChainOptions options) {
+std::shared_ptr<Provider> make_imds_provider(util::Environment env, ChainOptions options) {
   return std::make_shared<ImdsProvider>(std::move(env), std::move(options));
 }
 

@@ -51,10 +51,17 @@ std::optional<std::string> read_small_file(const std::string& path, std::size_t 
   return data;
 }
 
-std::optional<std::string> non_empty(const Environment& env, std::string_view name) {
+std::optional<std::string> non_empty(const util::Environment& env, std::string_view name) {
   auto value = env(name);
   if (!value || value->empty()) return std::nullopt;
   return value;
+}
+
+Credentials named_credentials(ParsedCredentials parsed, std::string_view where, std::string provider) {
+  if (!parsed) throw CredentialsError(std::string(where) + ": " + parsed.error);
+  Credentials c = std::move(*parsed.credentials);
+  c.provider = std::move(provider);
+  return c;
 }
 
 bool is_true(const std::optional<std::string>& value) noexcept {

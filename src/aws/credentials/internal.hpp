@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "aws/credentials/credential_parsers.hpp"
 #include "aws/credentials/provider.hpp"
 
 namespace llamachat::aws::credentials::detail {
@@ -18,9 +19,13 @@ HttpSend metadata_send(const ChainOptions& options);
 std::optional<std::string> read_small_file(const std::string& path, std::size_t limit = 1024 * 1024);
 
 // A variable's value when set and non-empty.
-std::optional<std::string> non_empty(const Environment& env, std::string_view name);
+std::optional<std::string> non_empty(const util::Environment& env, std::string_view name);
 
 bool is_true(const std::optional<std::string>& value) noexcept;  // "true", case-insensitive
+
+// The credentials a source returned, with Credentials::provider set to `provider`. Throws CredentialsError
+// (failed) "<where>: <what is wrong>" when the document did not parse.
+Credentials named_credentials(ParsedCredentials parsed, std::string_view where, std::string provider);
 
 struct WebIdentityRequest {
   std::string role_arn;
@@ -31,6 +36,6 @@ struct WebIdentityRequest {
 // STS AssumeRoleWithWebIdentity. `who` prefixes error messages ("web-identity", "profile dev").
 // Throws CredentialsError (failed).
 boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityRequest request, std::string who,
-                                                                  Environment env, ChainOptions options);
+                                                                  util::Environment env, ChainOptions options);
 
 }  // namespace llamachat::aws::credentials::detail

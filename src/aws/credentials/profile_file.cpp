@@ -4,16 +4,13 @@
 #include <iterator>
 #include <sstream>
 
+#include "util/strings.hpp"
+
 namespace llamachat::aws::credentials {
 namespace {
 
-constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+// Lines are split at LF first, so within a line this is the INI whitespace SP, HTAB, CR, FF, VT.
+constexpr bool is_space(char c) noexcept { return util::is_in(c, util::ascii_whitespace); }
 
 // Drops a comment: '#' or ';' at the start or right after whitespace.
 std::string_view strip_comment(std::string_view line) noexcept {
@@ -25,7 +22,7 @@ std::string_view strip_comment(std::string_view line) noexcept {
 
 // Maps a section header's inner text to a profile name, or nullopt when the section is not a profile.
 std::optional<std::string> profile_name(std::string_view section, ProfileFileKind kind) {
-  section = trim(section);
+  section = util::trim(section, util::ascii_whitespace);
   if (kind == ProfileFileKind::credentials) {
     if (section.empty()) return std::nullopt;
     return std::string(section);
@@ -34,13 +31,13 @@ std::optional<std::string> profile_name(std::string_view section, ProfileFileKin
   constexpr std::string_view prefix = "profile";
   if (section.size() > prefix.size() && section.substr(0, prefix.size()) == prefix &&
       is_space(section[prefix.size()])) {
-    std::string_view name = trim(section.substr(prefix.size()));
+    std::string_view name = util::trim(section.substr(prefix.size()), util::ascii_whitespace);
     if (!name.empty()) return std::string(name);
   }
   return std::nullopt;
 }
 
-std::string expand_home(std::string path, const Environment& env) {
+std::string expand_home(std::string path, const util::Environment& env) {
   if (path == "~" || path.rfind("~/", 0) == 0) {
     auto home = env("HOME");
     if (!home || home->empty()) return {};
@@ -70,7 +67,7 @@ ProfileMap parse_profile_file(std::string_view text, ProfileFileKind kind) {
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
 
     const bool indented = !raw.empty() && is_space(raw.front());
-    const std::string_view line = trim(strip_comment(raw));
+    const std::string_view line = util::trim(strip_comment(raw), util::ascii_whitespace);
     if (line.empty()) continue;
 
     if (line.front() == '[' && !indented) {
@@ -91,19 +88,19 @@ ProfileMap parse_profile_file(std::string_view text, ProfileFileKind kind) {
       last_value = nullptr;
       continue;
     }
-    const std::string_view key = trim(line.substr(0, eq));
+    const std::string_view key = util::trim(line.substr(0, eq), util::ascii_whitespace);
     if (key.empty()) {
       last_value = nullptr;
       continue;
     }
     std::string& slot = (*current)[std::string(key)];
-    slot = std::string(trim(line.substr(eq + 1)));
+    slot = std::string(util::trim(line.substr(eq + 1), util::ascii_whitespace));
     last_value = &slot;
   }
   return result;
 }
 
-ProfileLocation locate_profile(const Environment& env) {
+ProfileLocation locate_profile(const util::Environment& env) {
   ProfileLocation where;
   auto config = env("AWS_CONFIG_FILE");
   where.config_file = expand_home(config && !config->empty() ? *config : std::string("~/.aws/config"), env);

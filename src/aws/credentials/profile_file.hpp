@@ -34,7 +34,7 @@ struct ProfileLocation {
   bool profile_from_env = false;
 };
 // "~/" in the variables is expanded with HOME. Empty paths when HOME is needed but unset.
-ProfileLocation locate_profile(const Environment& env);
+ProfileLocation locate_profile(const util::Environment& env);
 
 struct LoadedProfile {
   Profile config;       // the profile's section(s) from the config file

@@ -10,7 +10,7 @@ namespace {
 
 class ProfileProvider final : public Provider {
  public:
-  ProfileProvider(Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
+  ProfileProvider(util::Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
   std::string name() const override { return "profile"; }
 
   boost::asio::awaitable<Credentials> get() override {
@@ -85,20 +85,17 @@ class ProfileProvider final : public Provider {
       throw CredentialsError(what + " was killed by signal " + std::to_string(*result.term_signal));
     if (result.exit_code && *result.exit_code != 0)
       throw CredentialsError(what + " exited with status " + std::to_string(*result.exit_code));
-    ParsedCredentials parsed = parse_process_output(result.output);
-    if (!parsed) throw CredentialsError(what + ": " + parsed.error);
-    Credentials c = std::move(*parsed.credentials);
-    c.provider = "profile:" + profile_name + " (credential_process)";
-    co_return c;
+    co_return detail::named_credentials(parse_process_output(result.output), what,
+                                        "profile:" + profile_name + " (credential_process)");
   }
 
-  Environment env_;
+  util::Environment env_;
   ChainOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<Provider> make_profile_provider(Environment env, ChainOptions options) {
+std::shared_ptr<Provider> make_profile_provider(util::Environment env, ChainOptions options) {
   return std::make_shared<ProfileProvider>(std::move(env), std::move(options));
 }
 

@@ -10,6 +10,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using llamachat::test::run_async;
+using test::contains;
+using testing::get_error;
 using testing::map_environment;
 using testing::TempDir;
 
@@ -19,27 +21,10 @@ struct ProfileFixture {
   std::string config_path = (dir.path() / "config").string();
   std::string credentials_path = (dir.path() / "credentials").string();
 
-  Environment env(std::map<std::string, std::string> extra = {}) const {
-    extra.emplace("AWS_CONFIG_FILE", config_path);
-    extra.emplace("AWS_SHARED_CREDENTIALS_FILE", credentials_path);
-    extra.emplace("HOME", dir.path().string());
-    return map_environment(std::move(extra));
+  util::Environment env(test::Variables extra = {}) const {
+    return test::isolated_aws_environment(dir.path(), std::move(extra));
   }
 };
-
-CredentialsError get_error(const std::shared_ptr<Provider>& p) {
-  try {
-    run_async(p->get());
-  } catch (const CredentialsError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a CredentialsError";
-  return CredentialsError("(none)");
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 TEST(ProfileProvider, StaticKeysFromCredentialsFileWinOverConfigFile) {
   ProfileFixture f;

@@ -16,12 +16,9 @@
 #include "aws/credentials/credentials.hpp"
 #include "http/client/client.hpp"
 #include "util/clock.hpp"
+#include "util/environment.hpp"
 
 namespace llamachat::aws::credentials {
-
-// Reads an environment variable; injected so that tests never depend on the real environment.
-using Environment = std::function<std::optional<std::string>(std::string_view name)>;
-Environment process_environment();
 
 enum class CredentialsErrorKind {
   not_configured,  // the provider's source is absent (variable unset, no file, no profile): the chain moves on
@@ -58,16 +55,17 @@ HttpSend make_http_send(http::ClientOptions base = {});
 
 struct ChainOptions {
   util::Clock clock = util::system_clock();
-  HttpSend http_send;        // empty: make_http_send(http)
-  http::ClientOptions http;  // base client options (trust store, proxy); metadata endpoints never use the proxy
+  HttpSend http_send;  // empty: make_http_send(http)
+  // The service's outbound options (trust store, proxy, connect timeout), used for STS. The container and instance
+  // metadata endpoints use them without the proxy (as the AWS SDKs do) and with the metadata timeouts below.
+  http::ClientOptions http;
   // Container and instance metadata endpoints are link-local: fail fast where they do not exist.
   std::chrono::milliseconds metadata_connect_timeout{1000};
   std::chrono::milliseconds metadata_timeout{2000};  // per attempt
   int container_attempts = 3;                        // botocore: 3 attempts, 1 s apart
   int imds_attempts = 1;
   std::chrono::milliseconds metadata_retry_delay{1000};
-  std::chrono::milliseconds sts_connect_timeout{3000};
-  std::chrono::milliseconds sts_timeout{10000};
+  std::chrono::milliseconds sts_timeout{10000};  // whole STS exchange; connecting is bounded by http.connect_timeout
   std::chrono::milliseconds process_timeout{30000};  // credential_process wall-clock limit
   std::size_t process_max_output = 64 * 1024;        // credential_process stdout limit
   std::chrono::seconds refresh_ahead{300};           // refresh this long before Expiration
@@ -76,7 +74,7 @@ struct ChainOptions {
 // A provider that always returns the same credentials (tests, explicit configuration).
 std::shared_ptr<Provider> make_static_provider(Credentials credentials);
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
-std::shared_ptr<Provider> make_environment_provider(Environment env);
+std::shared_ptr<Provider> make_environment_provider(util::Environment env);
 
 // Shared config and credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE; default
 // ~/.aws/config, ~/.aws/credentials, profile "default"), re-read on each get(). Within the selected profile
@@ -84,12 +82,12 @@ std::shared_ptr<Provider> make_environment_provider(Environment env);
 // /bin/sh -c, bounded by process_timeout and process_max_output), else role_arn + web_identity_token_file
 // (STS AssumeRoleWithWebIdentity). Assume-role (source_profile / credential_source) and SSO profiles are
 // reported as unsupported.
-std::shared_ptr<Provider> make_profile_provider(Environment env, ChainOptions options = {});
+std::shared_ptr<Provider> make_profile_provider(util::Environment env, ChainOptions options = {});
 
 // AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME) -> STS AssumeRoleWithWebIdentity,
 // unsigned, at AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else https://sts.<region>.amazonaws.com/
 // (https://sts.amazonaws.com/ when no region resolves). The token file is re-read on each get().
-std::shared_ptr<Provider> make_web_identity_provider(Environment env, ChainOptions options = {});
+std::shared_ptr<Provider> make_web_identity_provider(util::Environment env, ChainOptions options = {});
 
 // ECS / EKS Pod Identity / App Runner container credentials. AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
 // (-> http://169.254.170.2<uri>) wins over AWS_CONTAINER_CREDENTIALS_FULL_URI (https any host; http only to
@@ -97,12 +95,12 @@ std::shared_ptr<Provider> make_web_identity_provider(Environment env, ChainOptio
 // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (re-read on each get()), else AWS_CONTAINER_AUTHORIZATION_TOKEN,
 // sent raw; values with CR or LF are rejected.
 // TEST-ONLY: LLAMACHAT_CONTAINER_CREDENTIALS_HOST ("host[:port]") replaces 169.254.170.2 for the relative URI.
-std::shared_ptr<Provider> make_container_provider(Environment env, ChainOptions options = {});
+std::shared_ptr<Provider> make_container_provider(util::Environment env, ChainOptions options = {});
 
 // EC2 instance metadata, IMDSv2 only (token PUT, then role name, then credentials). AWS_EC2_METADATA_DISABLED
 // =true means no request at all. AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
 // (AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254]).
-std::shared_ptr<Provider> make_imds_provider(Environment env, ChainOptions options = {});
+std::shared_ptr<Provider> make_imds_provider(util::Environment env, ChainOptions options = {});
 
 // Tries providers in order. A provider that is not configured is skipped; the first provider that fails
 // stops the chain (its configured source is broken; falling through to another identity would be a
@@ -119,9 +117,9 @@ std::shared_ptr<Provider> make_caching_provider(std::shared_ptr<Provider> inner,
 
 // The SDK-order chain (environment, profile, web identity, container, IMDS) behind the cache. The
 // Credentials::provider field of what it returns names the supplying provider (log it; never the values).
-std::shared_ptr<Provider> make_default_chain(const Environment& env, const ChainOptions& options = {});
+std::shared_ptr<Provider> make_default_chain(const util::Environment& env, const ChainOptions& options = {});
 
 // Names (never values) of the credential-related variables that are set, for a start-up log line.
-std::vector<std::string> present_credential_variables(const Environment& env);
+std::vector<std::string> present_credential_variables(const util::Environment& env);
 
 }  // namespace llamachat::aws::credentials

@@ -4,7 +4,7 @@
 
 namespace llamachat::aws::credentials {
 
-std::optional<std::string> resolve_region(const Environment& env) {
+std::optional<std::string> resolve_region(const util::Environment& env) {
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (auto value = env(name); value && !value->empty()) return value;
   }

@@ -8,6 +8,6 @@
 
 namespace llamachat::aws::credentials {
 
-std::optional<std::string> resolve_region(const Environment& env);
+std::optional<std::string> resolve_region(const util::Environment& env);
 
 }  // namespace llamachat::aws::credentials

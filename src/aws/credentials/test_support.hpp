@@ -1,65 +1,38 @@
 #pragma once
 // TEST-ONLY helpers shared by the *_test.cpp files of this folder (header-only, never in the library).
-#include <stdlib.h>
-#include <sys/stat.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "aws/credentials/provider.hpp"
+#include "support/environment.hpp"
+#include "support/run_async.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text.hpp"
 
 namespace llamachat::aws::credentials::testing {
 
-// An Environment over a fixed map (never the real process environment).
-inline Environment map_environment(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<const std::map<std::string, std::string>>(std::move(vars));
-  return [shared](std::string_view name) -> std::optional<std::string> {
-    auto it = shared->find(std::string(name));
-    if (it == shared->end()) return std::nullopt;
-    return it->second;
-  };
+using test::map_environment;
+using test::TempDir;
+
+// The CredentialsError that p->get() throws; a test failure when it returns credentials instead.
+inline CredentialsError get_error(const std::shared_ptr<Provider>& p) {
+  try {
+    test::run_async(p->get());
+  } catch (const CredentialsError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a CredentialsError";
+  return CredentialsError("(none)");
 }
-
-// A private directory under the system temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "llamachat-creds-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const noexcept { return path_; }
-  // Writes `name` (relative) with `content`; returns its full path as a string.
-  std::string write(const std::string& name, const std::string& content, bool executable = false) const {
-    const std::filesystem::path p = path_ / name;
-    {
-      std::ofstream out(p, std::ios::binary | std::ios::trunc);
-      out << content;
-    }
-    if (executable) ::chmod(p.c_str(), 0700);
-    return p.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A manually driven wall clock, safe to read from any thread.
 class ManualClock {

@@ -3,19 +3,15 @@
 #include "aws/credentials/credential_parsers.hpp"
 #include "aws/credentials/internal.hpp"
 #include "aws/credentials/region.hpp"
+#include "util/percent_encoding.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::credentials {
 namespace detail {
 namespace {
 
-std::string_view trim_trailing_space(std::string_view s) noexcept {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional endpoint (global without a region).
-std::string sts_endpoint(const Environment& env) {
+std::string sts_endpoint(const util::Environment& env) {
   if (auto url = non_empty(env, "AWS_ENDPOINT_URL_STS")) return *url;
   if (auto url = non_empty(env, "AWS_ENDPOINT_URL")) return *url;
   if (auto region = resolve_region(env)) return "https://sts." + *region + ".amazonaws.com/";
@@ -25,10 +21,10 @@ std::string sts_endpoint(const Environment& env) {
 }  // namespace
 
 boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityRequest request, std::string who,
-                                                                  Environment env, ChainOptions options) {
+                                                                  util::Environment env, ChainOptions options) {
   auto token = read_small_file(request.token_file);
   if (!token) throw CredentialsError(who + ": cannot read the web identity token file " + request.token_file);
-  const std::string_view token_text = trim_trailing_space(*token);
+  const std::string_view token_text = util::trim_end(*token, util::line_whitespace);
   if (token_text.empty())
     throw CredentialsError(who + ": the web identity token file " + request.token_file + " is empty");
 
@@ -46,14 +42,15 @@ boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityReq
   req.target = endpoint->path.empty() ? "/" : endpoint->path;
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
   req.headers.emplace_back("Accept", "text/xml");
-  req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(request.role_arn) +
-             "&RoleSessionName=" + form_encode(request.session_name) + "&WebIdentityToken=" + form_encode(token_text);
+  req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + util::percent_encode(request.role_arn) +
+             "&RoleSessionName=" + util::percent_encode(request.session_name) +
+             "&WebIdentityToken=" + util::percent_encode(token_text);
 
   const std::string where = who + ": STS AssumeRoleWithWebIdentity at " + endpoint->origin();
   http::ClientResponse response;
   try {
     const HttpSend send = effective_send(options);
-    response = co_await send(*endpoint, std::move(req), options.sts_connect_timeout, options.sts_timeout);
+    response = co_await send(*endpoint, std::move(req), options.http.connect_timeout, options.sts_timeout);
   } catch (const http::ClientError& e) {
     throw CredentialsError(where + " failed: " + e.what());
   }
@@ -63,10 +60,7 @@ boost::asio::awaitable<Credentials> assume_role_with_web_identity(WebIdentityReq
     if (!parsed && parsed.error.rfind("STS error", 0) == 0) text += ": " + parsed.error;
     throw CredentialsError(text);
   }
-  if (!parsed) throw CredentialsError(where + ": " + parsed.error);
-  Credentials c = std::move(*parsed.credentials);
-  c.provider = who;
-  co_return c;
+  co_return named_credentials(std::move(parsed), where, who);
 }
 
 }  // namespace detail
@@ -75,7 +69,8 @@ namespace {
 
 class WebIdentityProvider final : public Provider {
  public:
-  WebIdentityProvider(Environment env, ChainOptions options) : env_(std::move(env)), options_(std::move(options)) {}
+  WebIdentityProvider(util::Environment env, ChainOptions options)
+      : env_(std::move(env)), options_(std::move(options)) {}
   std::string name() const override { return "web-identity"; }
 
   boost::asio::awaitable<Credentials> get() override {
@@ -93,13 +88,13 @@ class WebIdentityProvider final : public Provider {
   }
 
  private:
-  Environment env_;
+  util::Environment env_;
   ChainOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<Provider> make_web_identity_provider(Environment env, ChainOptions options) {
+std::shared_ptr<Provider> make_web_identity_provider(util::Environment env, ChainOptions options) {
   return std::make_shared<WebIdentityProvider>(std::move(env), std::move(options));
 }
 

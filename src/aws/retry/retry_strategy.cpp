@@ -4,8 +4,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <random>
+
+#include "util/strings.hpp"
 
 namespace llamachat::aws::retry {
 namespace {
@@ -41,19 +42,6 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view code
   return std::find(list.begin(), list.end(), code) != list.end();
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::string_view to_string(FailureKind kind) noexcept {
@@ -68,7 +56,7 @@ std::string_view to_string(FailureKind kind) noexcept {
 }
 
 std::string_view normalize_error_code(std::string_view raw) noexcept {
-  raw = trim(raw);
+  raw = util::trim(raw, util::http_whitespace);
   if (const std::size_t colon = raw.find(':'); colon != std::string_view::npos) raw = raw.substr(0, colon);
   if (const std::size_t hash = raw.rfind('#'); hash != std::string_view::npos) raw = raw.substr(hash + 1);
   return raw;
@@ -86,41 +74,30 @@ FailureKind classify(unsigned http_status, std::string_view error_code) noexcept
   return FailureKind::non_retryable;
 }
 
-EnvLookup process_environment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* v = std::getenv(std::string(name).c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
+std::optional<int> parse_max_attempts(std::string_view text) noexcept {
+  text = util::trim(text, util::http_whitespace);
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;  // no sign
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
 }
 
-RetrySettings settings_from_environment(const EnvLookup& env) {
-  RetrySettings s;
-  if (const auto raw = env("AWS_MAX_ATTEMPTS"); raw && !trim(*raw).empty()) {
-    const std::string_view text = trim(*raw);
-    int value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec == std::errc() && end == text.data() + text.size() && value >= 1) {
-      s.options.max_attempts = value;
-    } else {
-      s.warnings.push_back("AWS_MAX_ATTEMPTS='" + std::string(text) + "' is not an integer >= 1; using " +
-                           std::to_string(s.options.max_attempts));
-    }
+std::optional<RetryMode> parse_retry_mode(std::string_view text) noexcept {
+  text = util::trim(text, util::http_whitespace);
+  for (const RetryMode mode : {RetryMode::standard, RetryMode::adaptive, RetryMode::legacy}) {
+    if (util::iequals(text, to_string(mode))) return mode;
   }
-  if (const auto raw = env("AWS_RETRY_MODE"); raw && !trim(*raw).empty()) {
-    const std::string mode = lower(trim(*raw));
-    if (mode == "standard") {
-      s.requested_mode = RetryMode::standard;
-    } else if (mode == "adaptive") {
-      s.requested_mode = RetryMode::adaptive;
-      s.warnings.emplace_back(
-          "AWS_RETRY_MODE=adaptive: client-side rate limiting is not implemented; using standard retries");
-    } else {
-      s.warnings.push_back("AWS_RETRY_MODE='" + std::string(trim(*raw)) +
-                           "' is not supported (standard, adaptive); using standard retries");
-    }
+  return std::nullopt;
+}
+
+std::string_view to_string(RetryMode mode) noexcept {
+  switch (mode) {
+    case RetryMode::standard: return "standard";
+    case RetryMode::adaptive: return "adaptive";
+    case RetryMode::legacy: return "legacy";
   }
-  return s;
+  return "unknown";
 }
 
 RetryQuota::RetryQuota(int initial) noexcept : capacity_(std::max(initial, 0)), available_(std::max(initial, 0)) {}

@@ -10,8 +10,9 @@
 //     puts 1 back, a request that succeeds after retrying puts back what its latest retry took (botocore
 //     keeps only the latest amount: earlier retries of the request stay spent). Failed requests put nothing back.
 //
-// AWS_RETRY_MODE: "standard" (default). "adaptive" is accepted but runs as standard - its client-side rate limiter
-// is not implemented - and yields a warning; "legacy" and unknown values also fall back to standard with a warning.
+// Settings (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): max_attempts
+// (AWS_MAX_ATTEMPTS) is an integer >= 1; retry_mode (AWS_RETRY_MODE) is standard, adaptive or legacy. Only standard
+// is implemented: the caller runs adaptive and legacy as standard and says so. Other values are errors, as in the SDKs.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -19,7 +20,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace llamachat::aws::retry {
 
@@ -49,20 +49,13 @@ struct RetryOptions {
   int initial_quota = 500;                       // also the bucket's maximum
 };
 
-enum class RetryMode { standard, adaptive };
+enum class RetryMode { standard, adaptive, legacy };
 
-struct RetrySettings {
-  RetryOptions options;
-  RetryMode requested_mode = RetryMode::standard;  // adaptive still behaves as standard
-  std::vector<std::string> warnings;               // for the log: ignored or downgraded settings
-};
-
-// Environment as an input: returns the value of a variable, nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
-EnvLookup process_environment();
-
-// Reads AWS_MAX_ATTEMPTS (integer >= 1) and AWS_RETRY_MODE; invalid values keep the defaults and add a warning.
-RetrySettings settings_from_environment(const EnvLookup& env);
+// A max_attempts setting: decimal digits (surrounding blanks ignored) of an integer >= 1; nullopt otherwise.
+std::optional<int> parse_max_attempts(std::string_view text) noexcept;
+// A retry_mode setting: "standard", "adaptive" or "legacy" (any case, surrounding blanks ignored); nullopt otherwise.
+std::optional<RetryMode> parse_retry_mode(std::string_view text) noexcept;
+std::string_view to_string(RetryMode mode) noexcept;
 
 // Retry quota shared across threads (lock-free).
 class RetryQuota {

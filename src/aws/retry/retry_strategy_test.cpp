@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <thread>
 #include <vector>
 
@@ -309,50 +308,29 @@ TEST(RetryQuota, SharedAcrossThreadsWithoutLosingUnits) {
 
 // ---- settings ------------------------------------------------------------------------------------------------
 
-EnvLookup env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
+TEST(RetrySettings, DefaultOptions) {
+  const RetryOptions options;
+  EXPECT_EQ(options.max_attempts, 3);
+  EXPECT_EQ(options.max_backoff, milliseconds(20000));
+  EXPECT_EQ(options.initial_quota, 500);
 }
 
-TEST(RetrySettings, DefaultsWithoutEnvironment) {
-  const RetrySettings s = settings_from_environment(env({}));
-  EXPECT_EQ(s.options.max_attempts, 3);
-  EXPECT_EQ(s.options.max_backoff, milliseconds(20000));
-  EXPECT_EQ(s.options.initial_quota, 500);
-  EXPECT_EQ(s.requested_mode, RetryMode::standard);
-  EXPECT_TRUE(s.warnings.empty());
-}
-
-TEST(RetrySettings, ReadsMaxAttemptsAndMode) {
-  const RetrySettings s = settings_from_environment(env({{"AWS_MAX_ATTEMPTS", "5"}, {"AWS_RETRY_MODE", "standard"}}));
-  EXPECT_EQ(s.options.max_attempts, 5);
-  EXPECT_EQ(s.requested_mode, RetryMode::standard);
-  EXPECT_TRUE(s.warnings.empty());
-  EXPECT_EQ(settings_from_environment(env({{"AWS_MAX_ATTEMPTS", " 1 "}})).options.max_attempts, 1);
-}
-
-TEST(RetrySettings, AdaptiveRunsAsStandardWithAWarning) {
-  const RetrySettings s = settings_from_environment(env({{"AWS_RETRY_MODE", "Adaptive"}}));
-  EXPECT_EQ(s.requested_mode, RetryMode::adaptive);
-  ASSERT_EQ(s.warnings.size(), 1u);
-  EXPECT_NE(s.warnings[0].find("standard"), std::string::npos);
-}
-
-TEST(RetrySettings, InvalidValuesKeepDefaultsWithWarnings) {
-  for (const char* bad : {"0", "-2", "three", "3.5", "4x", "99999999999999"}) {
-    const RetrySettings s = settings_from_environment(env({{"AWS_MAX_ATTEMPTS", bad}}));
-    EXPECT_EQ(s.options.max_attempts, 3) << bad;
-    EXPECT_EQ(s.warnings.size(), 1u) << bad;
+TEST(RetrySettings, MaxAttemptsIsAnIntegerOfAtLeastOne) {
+  EXPECT_EQ(parse_max_attempts("5"), 5);
+  EXPECT_EQ(parse_max_attempts(" 1\t"), 1);
+  EXPECT_EQ(parse_max_attempts("21"), 21);  // the SDKs set no upper bound; the retry quota and deadline do
+  for (const char* bad : {"", " ", "0", "-2", "+2", "three", "3.5", "4x", "0x10", "99999999999999"}) {
+    EXPECT_EQ(parse_max_attempts(bad), std::nullopt) << bad;
   }
-  for (const char* mode : {"legacy", "turbo"}) {
-    const RetrySettings s = settings_from_environment(env({{"AWS_RETRY_MODE", mode}}));
-    EXPECT_EQ(s.requested_mode, RetryMode::standard) << mode;
-    EXPECT_EQ(s.warnings.size(), 1u) << mode;
-  }
-  EXPECT_TRUE(settings_from_environment(env({{"AWS_MAX_ATTEMPTS", ""}, {"AWS_RETRY_MODE", ""}})).warnings.empty());
+}
+
+TEST(RetrySettings, RetryModeIsOneOfThreeNames) {
+  EXPECT_EQ(parse_retry_mode("standard"), RetryMode::standard);
+  EXPECT_EQ(parse_retry_mode(" Adaptive "), RetryMode::adaptive);
+  EXPECT_EQ(parse_retry_mode("LEGACY"), RetryMode::legacy);
+  for (const char* bad : {"", "turbo", "standard2", "std"}) EXPECT_EQ(parse_retry_mode(bad), std::nullopt) << bad;
+  for (const RetryMode mode : {RetryMode::standard, RetryMode::adaptive, RetryMode::legacy})
+    EXPECT_EQ(parse_retry_mode(to_string(mode)), mode);
 }
 
 }  // namespace

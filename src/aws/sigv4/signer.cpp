@@ -7,49 +7,13 @@
 
 #include "util/clock.hpp"
 #include "util/hex.hpp"
+#include "util/percent_encoding.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::sigv4 {
 namespace {
 
 constexpr std::string_view kTerminator = "aws4_request";
-
-bool is_unreserved(unsigned char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Resolves "", "." and ".." segments; only a literal '/' separates segments.
 std::string normalize(std::string_view path) {
@@ -76,7 +40,7 @@ std::string normalize(std::string_view path) {
 
 const Header* find_header(const std::vector<Header>& headers, std::string_view name) noexcept {
   for (const Header& h : headers)
-    if (iequals(h.name, name)) return &h;
+    if (util::iequals(h.name, name)) return &h;
   return nullptr;
 }
 
@@ -111,44 +75,6 @@ Verification fail(std::string code, std::string reason, std::string canonical = 
   return v;
 }
 
-}  // namespace
-
-std::string uri_encode(std::string_view bytes, std::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() + bytes.size() / 4);
-  for (const char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || keep.find(ch) != std::string_view::npos) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
-  return out;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
-
-namespace {
-
 // True when normalize() would change `path`: no leading "/", an empty, "." or ".." segment.
 bool needs_normalization(std::string_view path) noexcept {
   if (path.empty() || path.front() != '/') return true;
@@ -168,11 +94,12 @@ bool needs_normalization(std::string_view path) noexcept {
 std::string canonical_uri(std::string_view wire_path, bool double_encode, bool normalize_path) {
   if (wire_path.empty()) wire_path = "/";
   // Bedrock's paths are already normal: skip building the segment list.
-  if (!normalize_path || !needs_normalization(wire_path)) return uri_encode(wire_path, double_encode ? "/" : "/%");
+  if (!normalize_path || !needs_normalization(wire_path))
+    return util::percent_encode(wire_path, double_encode ? "/" : "/%");
   std::string path = normalize(wire_path);
   // Double encoding re-encodes '%' too; single encoding trusts the escapes already on the wire and only fixes up
   // bytes that were sent raw.
-  return uri_encode(path, double_encode ? "/" : "/%");
+  return util::percent_encode(path, double_encode ? "/" : "/%");
 }
 
 std::string canonical_query(std::string_view raw_query) {
@@ -182,7 +109,8 @@ std::string canonical_query(std::string_view raw_query) {
     const std::size_t eq = part.find('=');
     const std::string_view key = part.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    pairs.emplace_back(uri_encode(percent_decode(key)), uri_encode(percent_decode(value)));
+    pairs.emplace_back(util::percent_encode(util::percent_decode(key)),
+                       util::percent_encode(util::percent_decode(value)));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
@@ -204,14 +132,12 @@ bool is_unsigned_header(std::string_view lower_name) noexcept {
   return std::find(kNames.begin(), kNames.end(), lower_name) != kNames.end();
 }
 
-namespace {
-
 void append_canonical_header_value(std::string& out, std::string_view value) {
-  value = trim(value);
+  value = util::trim(value, util::line_whitespace);
   bool in_space = false;
   std::size_t run = 0;  // start of the characters not yet copied
   for (std::size_t i = 0; i < value.size(); ++i) {
-    if (is_space(value[i])) {
+    if (util::is_in(value[i], util::line_whitespace)) {
       if (!in_space) out.append(value, run, i - run);
       in_space = true;
       continue;
@@ -224,6 +150,8 @@ void append_canonical_header_value(std::string& out, std::string_view value) {
   }
   out.append(value, run, std::string_view::npos);
 }
+
+namespace {
 
 struct HeaderView {
   std::string_view name, value;
@@ -241,9 +169,9 @@ CanonicalHeaders canonical_headers_of(std::span<const HeaderView> headers,
   std::vector<Entry> entries;
   entries.reserve(headers.size());
   for (const HeaderView& h : headers) {
-    std::string_view name = trim(h.name);
+    std::string_view name = util::trim(h.name, util::line_whitespace);
     if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      lowered.push_back(to_lower(name));
+      lowered.push_back(util::to_lower(name));
       name = lowered.back();
     }
     const bool include = signed_names.empty()
@@ -280,13 +208,6 @@ CanonicalHeaders canonical_headers_of(std::span<const HeaderView> headers,
 }
 
 }  // namespace
-
-std::string canonical_header_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  append_canonical_header_value(out, value);
-  return out;
-}
 
 CanonicalHeaders canonical_headers(const std::vector<Header>& headers, const std::vector<std::string>& signed_names) {
   std::vector<HeaderView> views;
@@ -390,10 +311,10 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
   std::vector<HeaderView> to_sign;
   to_sign.reserve(request.headers.size() + 3);
   for (const Header& h : request.headers) {
-    const std::string_view name = trim(h.name);
-    if (iequals(name, "x-amz-date") || iequals(name, "authorization") ||
-        (has_token && iequals(name, "x-amz-security-token")) ||
-        (params.add_content_sha256_header && iequals(name, "x-amz-content-sha256")))
+    const std::string_view name = util::trim(h.name, util::line_whitespace);
+    if (util::iequals(name, "x-amz-date") || util::iequals(name, "authorization") ||
+        (has_token && util::iequals(name, "x-amz-security-token")) ||
+        (params.add_content_sha256_header && util::iequals(name, "x-amz-content-sha256")))
       continue;
     to_sign.push_back({h.name, h.value});
   }
@@ -435,15 +356,15 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
 }
 
 std::optional<ParsedAuthorization> parse_authorization(std::string_view value) {
-  value = trim(value);
+  value = util::trim(value, util::line_whitespace);
   if (!value.starts_with(kAlgorithm)) return std::nullopt;
   value.remove_prefix(kAlgorithm.size());
   if (value.empty() || (value.front() != ' ' && value.front() != '\t')) return std::nullopt;
-  value = trim(value);
+  value = util::trim(value, util::line_whitespace);
 
   std::optional<std::string_view> credential, signed_headers, signature_hex;
   for (std::string_view part : split(value, ',')) {
-    part = trim(part);
+    part = util::trim(part, util::line_whitespace);
     const std::size_t eq = part.find('=');
     if (eq == std::string_view::npos) return std::nullopt;
     const std::string_view key = part.substr(0, eq);
@@ -475,7 +396,8 @@ std::optional<ParsedAuthorization> parse_authorization(std::string_view value) {
   for (const std::string_view name : split(*signed_headers, ';')) {
     if (name.empty()) return std::nullopt;
     for (const char c : name)
-      if ((c >= 'A' && c <= 'Z') || is_space(c) || c == ',' || static_cast<unsigned char>(c) < 0x20)
+      if ((c >= 'A' && c <= 'Z') || util::is_in(c, util::line_whitespace) || c == ',' ||
+          static_cast<unsigned char>(c) < 0x20)
         return std::nullopt;
     out.signed_headers.emplace_back(name);
   }
@@ -495,7 +417,7 @@ Verification verify(const Request& received, std::string_view access_key_id, std
 
   const Header* date_header = find_header(received.headers, "x-amz-date");
   if (date_header == nullptr) return fail("IncompleteSignatureException", "X-Amz-Date header is missing");
-  const std::string_view amz_date = trim(date_header->value);
+  const std::string_view amz_date = util::trim(date_header->value, util::line_whitespace);
   if (!is_amz_date(amz_date)) return fail("IncompleteSignatureException", "X-Amz-Date is not YYYYMMDDTHHMMSSZ");
 
   const auto is_signed = [&](std::string_view name) {

@@ -67,19 +67,14 @@ SigningResult sign(const Request& request, const aws::Credentials& credentials, 
 
 // ---- Stages, each testable alone ----
 
-// Percent-encodes every byte outside A-Za-z0-9-._~ (and outside `keep`, e.g. "/"), with upper-case hex digits.
-std::string uri_encode(std::string_view bytes, std::string_view keep = {});
-// Decodes %XX escapes; a malformed escape is kept literally.
-std::string percent_decode(std::string_view text);
-
 std::string canonical_uri(std::string_view wire_path, bool double_encode, bool normalize);
 std::string canonical_query(std::string_view raw_query);
 
 // True for headers botocore / the SDKs never sign: hop-by-hop and proxy-rewritten headers, user-agent,
 // x-amzn-trace-id, authorization. `lower_name` must be lower case.
 bool is_unsigned_header(std::string_view lower_name) noexcept;
-// Header value as it appears in the canonical request: trimmed, whitespace runs collapsed to one space.
-std::string canonical_header_value(std::string_view value);
+// Appends a header value as it appears in the canonical request: trimmed, whitespace runs collapsed to one space.
+void append_canonical_header_value(std::string& out, std::string_view value);
 
 struct CanonicalHeaders {
   std::string block;           // "name:value\n" per signed name, sorted by name

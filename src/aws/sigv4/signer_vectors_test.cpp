@@ -16,6 +16,7 @@
 #include "aws/sigv4/signer.hpp"
 #include "support/shared_dir.hpp"
 #include "util/clock.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::aws::sigv4 {
 namespace {
@@ -215,14 +216,9 @@ struct TextRequest {
   Request view() const { return Request{method, path, query, headers, body}; }
   std::optional<std::string> header(std::string_view name) const {
     for (const Header& h : headers) {
-      if (h.name.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < name.size() && same; ++i) same = std::tolower(h.name[i]) == std::tolower(name[i]);
-      if (!same) continue;
-      std::string_view v = h.value;  // "Name: value" in some files, "Name:value" in others
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-      return std::string(v);
+      if (!util::iequals(h.name, name)) continue;
+      // "Name: value" in some files, "Name:value" in others.
+      return std::string(util::trim(h.value, util::http_whitespace));
     }
     return std::nullopt;
   }

@@ -17,6 +17,7 @@
 #include "aws/event_stream/encoder.hpp"
 #include "backends/bedrock/prompt.hpp"
 #include "backends/upstream/call_testing.hpp"
+#include "support/ports.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
 #include "util/base64.hpp"
@@ -350,12 +351,7 @@ TEST_F(BedrockBackendTest, RefusedCredentialsNameTheProviderThatSuppliedThem) {
 }
 
 TEST_F(BedrockBackendTest, UnreachableEndpoint) {
-  // A port that was just free: connecting is refused.
-  net::io_context probe;
-  net::ip::tcp::acceptor acceptor(probe, {net::ip::make_address("127.0.0.1"), 0});
-  const auto port = acceptor.local_endpoint().port();
-  acceptor.close();
-  auto backend = make_backend("http://127.0.0.1:" + std::to_string(port));
+  auto backend = make_backend("http://127.0.0.1:" + std::to_string(test::closed_loopback_port()));
   const chat::Error e = expect_error(run(*backend, request()));
   EXPECT_EQ(e.kind, chat::ErrorKind::upstream_unreachable);
   EXPECT_TRUE(contains(e.message, "127.0.0.1")) << e.message;

@@ -44,13 +44,6 @@ void append_neutralized(std::string& out, std::string_view text) {
   out.append(text, run, std::string_view::npos);
 }
 
-std::string neutralize_special_tokens(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  append_neutralized(out, text);
-  return out;
-}
-
 std::string build_llama3_prompt(const chat::ChatRequest& request) {
   std::size_t size = 160 + (request.system ? request.system->size() : 0);
   for (const auto& message : request.messages) size += message.content.size() + 48;

@@ -78,6 +78,12 @@ TEST(Llama3Prompt, DefaultSystemPromptOfTheOriginalDesign) {
             std::string::npos);
 }
 
+std::string neutralize_special_tokens(std::string_view text) {
+  std::string out;
+  append_neutralized(out, text);
+  return out;
+}
+
 TEST(Neutralize, PlainTextUnchanged) {
   EXPECT_EQ(neutralize_special_tokens(""), "");
   EXPECT_EQ(neutralize_special_tokens("Hello, world! a<b and c|d, x > y || z"),

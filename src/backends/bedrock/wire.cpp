@@ -6,30 +6,17 @@
 
 #include "backends/bedrock/prompt.hpp"
 #include "util/json_text.hpp"
+#include "util/percent_encoding.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::backends::bedrock {
 namespace json = boost::json;
 namespace {
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-std::string trim(std::string_view s) {
-  const auto is_space = [](char c) {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v';
-  };
-  std::size_t b = 0, e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 // A non-blank string at `v`, trimmed; nullopt otherwise.
 std::optional<std::string> text_of(const json::value* v) {
   if (!v || !v->is_string()) return std::nullopt;
-  std::string t = trim(v->get_string());
+  std::string t(util::trim(v->get_string(), util::ascii_whitespace));
   if (t.empty()) return std::nullopt;
   return t;
 }
@@ -60,32 +47,7 @@ std::string truncate_for_message(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
-std::string encode_model_id(std::string_view model_id) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(model_id.size() + 8);
-  for (const char ch : model_id) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  return out;
-}
-
-std::string_view operation_name(Operation operation) {
-  switch (operation) {
-    case Operation::invoke: return "InvokeModel";
-    case Operation::invoke_stream: return "InvokeModelWithResponseStream";
-    case Operation::converse: return "Converse";
-    case Operation::converse_stream: return "ConverseStream";
-  }
-  return "InvokeModel";
-}
+std::string encode_model_id(std::string_view model_id) { return util::percent_encode(model_id); }
 
 std::string_view iam_action(Operation operation) {
   switch (operation) {

@@ -23,8 +23,7 @@ struct Defaults {
 std::string encode_model_id(std::string_view model_id);
 // "/model/<encoded id>/invoke" etc.
 std::string operation_path(std::string_view model_id, Operation operation);
-std::string_view operation_name(Operation operation);  // "InvokeModel", ...
-std::string_view iam_action(Operation operation);      // "bedrock:InvokeModel", ...
+std::string_view iam_action(Operation operation);  // "bedrock:InvokeModel", ...
 
 // {"prompt": <Llama 3 template>, "max_gen_len": .., "temperature": .., "top_p": ..}
 std::string invoke_body(const chat::ChatRequest& request, const Defaults& defaults);

@@ -74,13 +74,6 @@ TEST(OperationPath, ArnConverseMatchesBotocoreCapture) {
             "us.meta.llama3-3-70b-instruct-v1%3A0/converse");
 }
 
-TEST(OperationNames, ServiceOperationNames) {
-  EXPECT_EQ(operation_name(Operation::invoke), "InvokeModel");
-  EXPECT_EQ(operation_name(Operation::invoke_stream), "InvokeModelWithResponseStream");
-  EXPECT_EQ(operation_name(Operation::converse), "Converse");
-  EXPECT_EQ(operation_name(Operation::converse_stream), "ConverseStream");
-}
-
 // docs/bedrock.md#operations: Converse authorizes as InvokeModel, ConverseStream as the stream action.
 TEST(OperationNames, IamActionsUseTheBedrockPrefix) {
   EXPECT_EQ(iam_action(Operation::invoke), "bedrock:InvokeModel");

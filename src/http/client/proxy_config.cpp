@@ -1,20 +1,10 @@
 #include "http/client/proxy_config.hpp"
 
-#include <cstdlib>
-
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::http {
 namespace {
-
-std::string lower_trimmed(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  std::string out;
-  for (char c : s.substr(first, last - first + 1)) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return out;
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) noexcept {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -31,10 +21,10 @@ std::string normalise_entry(std::string entry) {
   return entry;
 }
 
-std::optional<std::string> first_set(const EnvGetter& getenv, const char* upper, const char* lower) {
+std::optional<std::string> first_set(const util::Environment& env, const char* upper, const char* lower) {
   for (const char* name : {upper, lower}) {
-    auto value = getenv(name);
-    if (value && !lower_trimmed(*value).empty()) return value;
+    auto value = env(name);
+    if (value && !util::trim(*value, util::http_whitespace).empty()) return value;
   }
   return std::nullopt;
 }
@@ -43,10 +33,10 @@ std::optional<std::string> first_set(const EnvGetter& getenv, const char* upper,
 
 bool bypasses_proxy(const std::vector<std::string>& no_proxy, std::string_view host_in) noexcept {
   try {
-    std::string host = normalise_entry(lower_trimmed(host_in));
+    std::string host = normalise_entry(util::to_lower(util::trim(host_in, util::http_whitespace)));
     while (!host.empty() && host.back() == '.') host.pop_back();  // "example.com." is example.com
     for (const auto& raw : no_proxy) {
-      std::string entry = normalise_entry(lower_trimmed(raw));
+      std::string entry = normalise_entry(util::to_lower(util::trim(raw, util::http_whitespace)));
       if (entry.empty()) continue;
       if (entry == "*") return true;
       if (entry.front() == '.') {
@@ -73,12 +63,10 @@ std::vector<std::string> split_no_proxy(std::string_view value) {
   return out;
 }
 
-ClientOptions proxy_options_from_environment(const EnvGetter& getenv, ClientOptions base) {
-  if (auto proxy = first_set(getenv, "HTTPS_PROXY", "https_proxy")) {
+ClientOptions proxy_options_from_environment(const util::Environment& env, ClientOptions base) {
+  if (auto proxy = first_set(env, "HTTPS_PROXY", "https_proxy")) {
     // first_set() only returns values with a non-blank character.
-    std::string text = *proxy;
-    const auto first = text.find_first_not_of(" \t");
-    text = text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    std::string text(util::trim(*proxy, util::http_whitespace));
     if (text.find("://") == std::string::npos) text = "http://" + text;
     auto url = Url::parse(text);
     if (url && url->scheme == "http") {
@@ -90,16 +78,8 @@ ClientOptions proxy_options_from_environment(const EnvGetter& getenv, ClientOpti
           "supported); connecting directly");
     }
   }
-  if (auto no_proxy = first_set(getenv, "NO_PROXY", "no_proxy")) base.no_proxy = split_no_proxy(*no_proxy);
+  if (auto no_proxy = first_set(env, "NO_PROXY", "no_proxy")) base.no_proxy = split_no_proxy(*no_proxy);
   return base;
-}
-
-EnvGetter process_environment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
 }
 
 }  // namespace llamachat::http

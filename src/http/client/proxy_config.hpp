@@ -1,17 +1,13 @@
 #pragma once
 // Proxy settings: which hosts bypass the proxy, and reading HTTPS_PROXY / NO_PROXY from the environment.
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "http/client/client.hpp"
+#include "util/environment.hpp"
 
 namespace llamachat::http {
-
-// Looks up one environment variable; nullopt when unset. Injected so tests need no real environment.
-using EnvGetter = std::function<std::optional<std::string>(const std::string& name)>;
 
 // True when `host` must be reached directly. Entries (case-insensitive, surrounding blanks ignored):
 // "*" matches every host; ".example.com" matches example.com and any subdomain; "example.com" matches
@@ -26,9 +22,6 @@ std::vector<std::string> split_no_proxy(std::string_view value);
 // no_proxy). A proxy value without a scheme is taken as http://; only http:// proxies are supported
 // (the tunnel to the proxy itself is plain TCP). An empty or unusable HTTPS_PROXY leaves base.proxy
 // unchanged and, when unusable, a warning is logged (without the value, which may hold credentials).
-ClientOptions proxy_options_from_environment(const EnvGetter& getenv, ClientOptions base = {});
-
-// The process environment as an EnvGetter (std::getenv).
-EnvGetter process_environment();
+ClientOptions proxy_options_from_environment(const util::Environment& env, ClientOptions base = {});
 
 }  // namespace llamachat::http

@@ -4,16 +4,10 @@
 
 #include <map>
 
+#include "support/environment.hpp"
+
 namespace llamachat::http {
 namespace {
-
-EnvGetter env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 TEST(NoProxy, ExactSuffixAndWildcard) {
   const std::vector<std::string> list{"localhost", ".internal.example", "amazonaws.com", " 10.0.0.1 ", "[::1]"};
@@ -41,7 +35,7 @@ TEST(NoProxy, SplitsAtCommasAndBlanks) {
 }
 
 TEST(ProxyFromEnvironment, ReadsUpperCaseFirst) {
-  auto options = proxy_options_from_environment(env_of(
+  auto options = proxy_options_from_environment(test::map_environment(
       {{"HTTPS_PROXY", "http://proxy.corp:3128"}, {"https_proxy", "http://other:1"}, {"NO_PROXY", "localhost,.corp"}}));
   ASSERT_TRUE(options.proxy);
   EXPECT_EQ(options.proxy->host, "proxy.corp");
@@ -50,7 +44,8 @@ TEST(ProxyFromEnvironment, ReadsUpperCaseFirst) {
 }
 
 TEST(ProxyFromEnvironment, LowerCaseAndSchemeLessValues) {
-  auto options = proxy_options_from_environment(env_of({{"https_proxy", " proxy:8080 "}, {"no_proxy", "*"}}));
+  auto options =
+      proxy_options_from_environment(test::map_environment({{"https_proxy", " proxy:8080 "}, {"no_proxy", "*"}}));
   ASSERT_TRUE(options.proxy);
   EXPECT_EQ(options.proxy->scheme, "http");
   EXPECT_EQ(options.proxy->host, "proxy");
@@ -61,16 +56,18 @@ TEST(ProxyFromEnvironment, LowerCaseAndSchemeLessValues) {
 TEST(ProxyFromEnvironment, UnsetOrUnusableLeavesBase) {
   ClientOptions base;
   base.max_idle_per_origin = 7;
-  auto none = proxy_options_from_environment(env_of({}), base);
+  auto none = proxy_options_from_environment(test::map_environment({}), base);
   EXPECT_FALSE(none.proxy);
   EXPECT_TRUE(none.no_proxy.empty());
   EXPECT_EQ(none.max_idle_per_origin, 7u);
 
-  EXPECT_FALSE(proxy_options_from_environment(env_of({{"HTTPS_PROXY", "https://proxy:443"}})).proxy);
-  EXPECT_FALSE(proxy_options_from_environment(env_of({{"HTTPS_PROXY", "http://user:pw@proxy:1"}})).proxy);
-  EXPECT_FALSE(proxy_options_from_environment(env_of({{"HTTPS_PROXY", "   "}})).proxy);
+  EXPECT_FALSE(proxy_options_from_environment(test::map_environment({{"HTTPS_PROXY", "https://proxy:443"}})).proxy);
+  EXPECT_FALSE(
+      proxy_options_from_environment(test::map_environment({{"HTTPS_PROXY", "http://user:pw@proxy:1"}})).proxy);
+  EXPECT_FALSE(proxy_options_from_environment(test::map_environment({{"HTTPS_PROXY", "   "}})).proxy);
   // An empty upper-case variable does not hide the lower-case one.
-  EXPECT_TRUE(proxy_options_from_environment(env_of({{"HTTPS_PROXY", ""}, {"https_proxy", "p:1"}})).proxy);
+  EXPECT_TRUE(
+      proxy_options_from_environment(test::map_environment({{"HTTPS_PROXY", ""}, {"https_proxy", "p:1"}})).proxy);
 }
 
 }  // namespace

@@ -4,19 +4,10 @@
 #include <charconv>
 
 #include "http/client/client.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::http {
 namespace {
-
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::uint16_t default_port(std::string_view scheme) noexcept { return scheme == "https" ? 443 : 80; }
 
@@ -57,7 +48,7 @@ std::optional<Url> Url::parse(std::string_view text) {
   Url url;
   const auto sep = text.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
-  for (char c : text.substr(0, sep)) url.scheme += ascii_lower(c);
+  for (char c : text.substr(0, sep)) url.scheme += util::ascii_lower(c);
   if (url.scheme != "http" && url.scheme != "https") return std::nullopt;
   std::string_view rest = text.substr(sep + 3);
 
@@ -108,13 +99,13 @@ std::optional<Url> Url::parse(std::string_view text) {
     if (ec != std::errc{} || ptr != end || value == 0 || value > 65535) return std::nullopt;
     url.port = static_cast<std::uint16_t>(value);
   }
-  for (char c : host) url.host += ascii_lower(c);
+  for (char c : host) url.host += util::ascii_lower(c);
   return url;
 }
 
 std::string_view find_header(const HeaderList& headers, std::string_view name) noexcept {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) return value;
+    if (util::iequals(key, name)) return value;
   }
   return {};
 }

@@ -39,7 +39,7 @@ net::awaitable<void> Exchange::respond_with(unsigned status, std::span<const Fie
 Response json_error_response(unsigned status, std::string_view message, unsigned http_version) {
   Response res{static_cast<bhttp::status>(status), http_version};
   res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-  res.body() = "{\"error\":" + json_quote(message) + "}";
+  res.body() = util::json_error_body(message);
   return res;
 }
 

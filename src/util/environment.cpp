@@ -1,0 +1,15 @@
+#include "util/environment.hpp"
+
+#include <cstdlib>
+
+namespace llamachat::util {
+
+Environment process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+}  // namespace llamachat::util

@@ -17,6 +17,7 @@
 #include "aws/event_stream/encoder.hpp"
 #include "backends/bedrock/prompt.hpp"
 #include "backends/upstream/call_testing.hpp"
+#include "support/environment.hpp"
 #include "support/ports.hpp"
 #include "support/run_async.hpp"
 #include "support/test_http_server.hpp"
@@ -335,11 +336,8 @@ TEST_F(BedrockBackendTest, RefusedCredentialsNameTheProviderThatSuppliedThem) {
     return json_reply(403, R"({"message":"The security token included in the request is invalid."})",
                       "UnrecognizedClientException");
   });
-  const aws::credentials::Environment env = [](std::string_view name) -> std::optional<std::string> {
-    if (name == "AWS_ACCESS_KEY_ID") return "AKIDEXAMPLE";
-    if (name == "AWS_SECRET_ACCESS_KEY") return "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    return std::nullopt;
-  };
+  const util::Environment env = test::map_environment(
+      {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}});
   auto chain = aws::credentials::make_caching_provider(
       aws::credentials::make_chain_provider({aws::credentials::make_environment_provider(env)}), fixed_clock());
   auto backend = make_backend(server.url(), Api::invoke, chain);

@@ -208,14 +208,15 @@ class Connection final : public Exchange {
       parser.body_limit(limits.max_body_bytes);
       const beast::error_code hec = co_await read_into(parser, false, limits.header_timeout);
       if (hec) {
-        co_await reject_unreadable(hec, "header");
+        co_await reject_unreadable(hec, "header", parser.get().target());
         break;
       }
       keep_alive_ = parser.get().keep_alive();
       if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
         keep_alive_ = false;
-        co_await send_plain(json_error_response(
-            413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", parser.get().version()));
+        co_await send_plain(early_error(parser.get().target(), 413,
+                                        "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+                                        parser.get().version()));
         break;
       }
       if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
@@ -226,7 +227,7 @@ class Connection final : public Exchange {
       // Phase 3: the body, within body_timeout.
       const beast::error_code bec = co_await read_into(parser, true, limits.body_timeout);
       if (bec) {
-        co_await reject_unreadable(bec, "body");
+        co_await reject_unreadable(bec, "body", parser.get().target());
         break;
       }
       request_ = parser.release();
@@ -468,13 +469,18 @@ class Connection final : public Exchange {
     }
   }
 
+  Response early_error(std::string_view target, unsigned status, std::string_view message, unsigned version) const {
+    const auto& render = server_.options.early_error;
+    return render ? render(target, status, message, version) : json_error_response(status, message, version);
+  }
+
   // Answers a request that could not be read, when an answer still makes sense.
-  net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase) {
+  net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase, std::string_view target = {}) {
     keep_alive_ = false;
     const auto& limits = server_.options.limits;
     if (ec == bhttp::error::body_limit) {
       co_await send_plain(
-          json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
+          early_error(target, 413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", 11));
     } else if (ec == bhttp::error::header_limit) {
       co_await send_plain(
           json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));

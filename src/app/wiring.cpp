@@ -26,7 +26,8 @@ bool is_loopback_host(const std::string& host) {
 
 Wiring misconfigured(std::string problem) {
   Wiring w;
-  w.warnings.push_back("CONFIGURATION ERROR: " + problem + " Every /chat request will answer 500 until this is fixed.");
+  w.warnings.push_back("CONFIGURATION ERROR: " + problem +
+                       " Every chat request will fail until this is fixed (/chat: 500, /v1: 503).");
   w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem));
   w.shutdown = [] {};
   return w;
@@ -127,6 +128,8 @@ http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backen
   openai.reply_deadline = config.request_timeout;
   openai.keep_alive_interval = config.sse_keep_alive;
   openai.policy = config.conversation;
+  // Named even when the backend is misconfigured, so that requests for it get the configuration error.
+  if (config.backend == BackendKind::bedrock && config.model_id) openai.model = *config.model_id;
   options.mounts.push_back({std::string(api::openai::kPathPrefix), api::openai::make_openai_handler(backend, openai)});
   return api::make_router(std::move(backend), std::move(options));
 }

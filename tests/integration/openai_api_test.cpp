@@ -254,6 +254,21 @@ INSTANTIATE_TEST_SUITE_P(Conformance, StreamInvariants,
                          ::testing::Values(StreamCase{"WithoutUsage", false}, StreamCase{"WithUsage", true}),
                          [](const auto& info) { return info.param.name; });
 
+TEST(OpenAiMisconfigured, ConfigurationErrorIs503NamingWhatToFix) {
+  auto env = base_environment();
+  env["LLAMACHAT_BACKEND"] = "bedrock";  // no region: the backend answers every chat with the problem
+  env["BEDROCK_MODEL_ID"] = "us.meta.llama3-3-70b-instruct-v1:0";
+  Service service(env);
+  const auto r = completions(service.port, user_only("hi", R"("model":"us.meta.llama3-3-70b-instruct-v1:0")"));
+  EXPECT_EQ(r.status, 503u) << r.body;
+  const json::object error = error_object(r);
+  EXPECT_EQ(error.at("type"), "server_error");
+  EXPECT_EQ(error.at("code"), "configuration");
+  EXPECT_NE(std::string(error.at("message").as_string()).find("AWS_REGION"), std::string::npos) << r.body;
+  const auto models = http_request(service.port, "GET", "/v1/models");
+  EXPECT_EQ(models.json().at("data").at(0).at("id"), "us.meta.llama3-3-70b-instruct-v1:0");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Bedrock emulator, on both APIs
 

@@ -47,13 +47,7 @@ net::awaitable<void> send_error(http::Exchange& exchange, ApiError error, std::s
 }
 
 ApiError not_found(std::string message, std::string param, std::string code) {
-  ApiError error;
-  error.status = 404;
-  error.type = "invalid_request_error";
-  error.message = std::move(message);
-  error.param = std::move(param);
-  error.code = std::move(code);
-  return error;
+  return invalid_request(std::move(message), std::move(param), std::move(code), 404);
 }
 
 ApiError unknown_model(std::string_view asked, std::string_view configured) {
@@ -258,13 +252,9 @@ net::awaitable<void> handle_models(http::Exchange& exchange, const Shared& share
 }
 
 ApiError method_not_allowed(const http::Request& req, std::string_view path, std::string_view allowed) {
-  ApiError error;
-  error.status = 405;
-  error.type = "invalid_request_error";
-  error.message = "method " + std::string(req.method_string()) + " not allowed on " + std::string(path) + "; use " +
-                  std::string(allowed);
-  error.code = "method_not_allowed";
-  return error;
+  return invalid_request("method " + std::string(req.method_string()) + " not allowed on " + std::string(path) +
+                             "; use " + std::string(allowed),
+                         "", "method_not_allowed", 405);
 }
 
 }  // namespace
@@ -279,18 +269,14 @@ http::Response error_response(const ApiError& error, unsigned http_version) {
 }
 
 http::Response early_error_response(unsigned status, std::string_view message, unsigned http_version) {
-  ApiError error;
-  error.status = status;
-  error.type = "invalid_request_error";
-  error.message = std::string(message);
-  return error_response(error, http_version);
+  return error_response(invalid_request(std::string(message), "", "", status), http_version);
 }
 
 http::Handler make_openai_handler(std::shared_ptr<chat::Backend> backend, OpenAiOptions options) {
   auto shared = std::make_shared<Shared>();
   const chat::BackendInfo info = backend->info();
   if (options.backend_label.empty()) options.backend_label = backend_label(*backend);
-  shared->model = info.model;
+  shared->model = options.model.empty() ? info.model : options.model;
   shared->owned_by = info.offline ? "llamachat" : info.name;
   shared->backend = std::move(backend);
   shared->options = std::move(options);

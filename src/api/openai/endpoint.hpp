@@ -21,7 +21,8 @@ struct OpenAiOptions {
   std::chrono::milliseconds reply_deadline{110'000};      // whole reply, under App Runner's 120 s cap
   std::chrono::milliseconds keep_alive_interval{15'000};  // SSE comment when nothing else was sent
   std::string backend_label;                              // X-Llamachat-Backend; empty = asked of the backend
-  chat::ConversationPolicy policy;                        // memory and context budget
+  std::string model;                // the configured model id (BEDROCK_MODEL_ID); empty = the backend's info().model
+  chat::ConversationPolicy policy;  // memory and context budget
 };
 
 // The handler of every path under kPathPrefix. `backend` is shared by all workers.

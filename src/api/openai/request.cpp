@@ -286,9 +286,9 @@ std::optional<ApiError> read_stream(const json::object& body, CompletionRequest&
 
 }  // namespace
 
-ApiError invalid_request(std::string message, std::string param, std::string code) {
+ApiError invalid_request(std::string message, std::string param, std::string code, unsigned status) {
   ApiError error;
-  error.status = 400;
+  error.status = status;
   error.type = "invalid_request_error";
   error.message = std::move(message);
   error.param = std::move(param);

@@ -26,8 +26,8 @@ struct CompletionRequest {
   bool include_usage = false;  // stream_options.include_usage
 };
 
-// An error of the caller's fault: 400 invalid_request_error, naming the parameter.
-ApiError invalid_request(std::string message, std::string param, std::string code);
+// An error of the caller's fault: type invalid_request_error, naming the parameter (empty = null).
+ApiError invalid_request(std::string message, std::string param, std::string code, unsigned status = 400);
 
 std::variant<CompletionRequest, ApiError> parse_completion_request(std::string_view content_type,
                                                                    std::string_view body);

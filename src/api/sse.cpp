@@ -88,6 +88,7 @@ SseStream::SseStream(http::Exchange& exchange, const net::any_io_executor& execu
       ticker_done_(executor) {}
 
 net::awaitable<bool> SseStream::on_delta(std::string_view text) {
+  text_bytes_ += text.size();
   if (keep_reply_) reply_.append(text);
   if (exchange_.client_gone()) failed_ = true;
   if (failed_) co_return false;

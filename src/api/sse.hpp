@@ -64,6 +64,8 @@ class SseStream final : public chat::EventSink {
   boost::asio::awaitable<void> stop();
 
   const std::string& reply() const noexcept { return reply_; }
+  // Bytes of reply text received by on_delta so far (kept or not).
+  std::size_t text_bytes() const noexcept { return text_bytes_; }
 
  private:
   boost::asio::awaitable<void> writer();
@@ -82,6 +84,7 @@ class SseStream final : public chat::EventSink {
   boost::asio::steady_timer writer_done_;  // stop() waits here for the writer to leave
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::string reply_;
+  std::size_t text_bytes_ = 0;
   boost::asio::steady_timer tick_;
   boost::asio::steady_timer ticker_done_;
   bool stopped_ = false;

@@ -116,22 +116,6 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
   co_await send_json(exchange, 200, body, label);
 }
 
-// A sink that counts the bytes passing to the SSE stream (the completion's size when usage is ours).
-class CountingSink final : public chat::EventSink {
- public:
-  explicit CountingSink(chat::EventSink& inner) : inner_(inner) {}
-  net::awaitable<bool> on_delta(std::string_view text) override {
-    bytes_ += text.size();
-    const bool ok = co_await inner_.on_delta(text);
-    co_return ok;
-  }
-  std::size_t bytes() const noexcept { return bytes_; }
-
- private:
-  chat::EventSink& inner_;
-  std::size_t bytes_ = 0;
-};
-
 // Data-only SSE as OpenAI streams: the role chunk, content chunks, the finish chunk, the usage chunk when
 // asked for, then [DONE]. A failure after the head was sent: one error event, then [DONE].
 net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
@@ -147,12 +131,11 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
   const std::string role = role_event(ids, include_usage);
   co_await sse.enqueue(role);
 
-  CountingSink counted(sse);
   bool stopped = false;
   std::exception_ptr failure_ptr;
   chat::Outcome outcome;
   try {
-    outcome = co_await stream_with_stops(backend, std::move(request), counted, stopped);
+    outcome = co_await stream_with_stops(backend, std::move(request), sse, stopped);
   } catch (...) {
     failure_ptr = std::current_exception();
   }
@@ -170,7 +153,7 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
   } else {
     const auto& completion = std::get<chat::Completion>(outcome);
     tail = finish_event(ids, finish_reason(completion.stop_reason), include_usage);
-    if (include_usage) tail += usage_event(ids, usage_of(completion, prompt_tokens, counted.bytes()));
+    if (include_usage) tail += usage_event(ids, usage_of(completion, prompt_tokens, sse.text_bytes()));
     tail += kDoneEvent;
   }
   if (!tail.empty()) co_await sse.enqueue(tail);

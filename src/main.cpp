@@ -5,7 +5,6 @@
 #include <exception>
 #include <thread>
 
-#include "api/router.hpp"
 #include "app/config.hpp"
 #include "app/malloc_tuning.hpp"
 #include "app/wiring.hpp"
@@ -42,10 +41,7 @@ int main(int argc, char** argv) {
     for (const auto& line : wiring.info) util::log_info(line);
     for (const auto& line : wiring.warnings) util::log_warn(line);
 
-    api::RouterOptions router_options;
-    router_options.chat.reply_deadline = config.request_timeout;
-    router_options.chat.keep_alive_interval = config.sse_keep_alive;
-    http::Server server(config.server, api::make_router(wiring.backend, router_options));
+    http::Server server(app::server_options(config), app::build_router(config, wiring.backend));
     server.listen();
     util::log_info("listening on " + config.server.host + ":" + std::to_string(server.port()));
 

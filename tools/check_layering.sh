@@ -31,6 +31,11 @@ for rule in "${rules[@]}"; do
     fi
   done < <(grep -rn --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' '#include "' "$folder" | sed -E 's/^([^:]+):[0-9]+:/\1:/')
 done
+# api/openai builds on the api core (error table, SSE writer); the core never includes it (app mounts it).
+if grep -rn --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' --exclude-dir=openai '#include "api/openai/' api; then
+  echo "layering violation: the api core includes api/openai (mount it from app/ instead)"
+  status=1
+fi
 # Pure cores never see Beast or the JSON library.
 if grep -rln --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' -E '#include <boost/(beast|json)' aws/sigv4 aws/event_stream aws/retry chat util; then
   echo "layering violation: the files above are pure cores but include Beast or Boost.JSON"

@@ -1,12 +1,7 @@
 #include "api/chat_endpoint.hpp"
 
 #include <array>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <memory>
 #include <span>
@@ -51,122 +46,6 @@ http::Response json_response(unsigned status, std::string body, unsigned version
   return res;
 }
 
-void mark_backend(http::Response& res, std::string_view label) { res.set("X-Llamachat-Backend", label); }
-
-// The coroutines of one SSE reply signal each other by cancelling a timer that waits forever.
-auto signalled(net::steady_timer& timer) {
-  timer.expires_at(net::steady_timer::time_point::max());
-  return timer.async_wait(net::as_tuple(net::use_awaitable));
-}
-
-// The SSE frames of one reply. Frames queue in a buffer that one writer coroutine drains: the frames that
-// arrive while a write is in flight go out together in the next write, so a burst of deltas from one
-// upstream read costs one system call, not one each. on_delta returns once its frame is queued, or, when
-// more than kMaxQueued bytes wait, once the writer took them: a slow reader still slows the upstream read
-// (backpressure), with at most kMaxQueued bytes in between. Keeps the whole reply for the "done" event.
-class SseStream final : public chat::EventSink {
- public:
-  static constexpr std::size_t kMaxQueued = 64 * 1024;
-
-  SseStream(http::Exchange& exchange, const net::any_io_executor& executor)
-      : exchange_(exchange),
-        wake_(executor),
-        drained_(executor),
-        writer_done_(executor),
-        tick_(executor),
-        ticker_done_(executor) {}
-
-  net::awaitable<bool> on_delta(std::string_view text) override {
-    reply_.append(text);
-    const std::string frame = sse_delta(text);
-    const bool ok = co_await enqueue(frame);
-    co_return ok;
-  }
-
-  // Queues one frame; false once the client is gone.
-  net::awaitable<bool> enqueue(std::string_view frame) {
-    if (exchange_.client_gone()) failed_ = true;
-    if (failed_) co_return false;
-    queued_.append(frame);
-    wake_.cancel();  // the writer may be waiting for work
-    while (queued_.size() > kMaxQueued && !failed_) co_await signalled(drained_);
-    co_return !failed_;
-  }
-
-  // Spawned once per reply; ends after finish() once everything queued is written (or the client left).
-  net::awaitable<void> writer() {
-    std::string batch;
-    for (;;) {
-      if (queued_.empty()) {
-        if (finishing_) break;
-        co_await signalled(wake_);
-        continue;
-      }
-      batch.swap(queued_);  // both keep their capacity: no allocation per write
-      drained_.cancel();
-      const bool ok = co_await exchange_.write_chunk(batch);
-      last_write_ = steady_clock::now();
-      batch.clear();
-      if (!ok) {
-        failed_ = true;
-        queued_.clear();
-        drained_.cancel();
-        break;
-      }
-    }
-    writer_running_ = false;
-    writer_done_.cancel();
-  }
-
-  // Lets the writer send what is queued, and waits until it has left.
-  net::awaitable<void> finish() {
-    finishing_ = true;
-    wake_.cancel();
-    while (writer_running_) co_await signalled(writer_done_);
-  }
-
-  // Queues a comment whenever the stream was silent for `interval`, until stop_and_join_keep_alive(),
-  // which it then wakes (ticker_done_) so that the owner can wait for it before destroying this object.
-  net::awaitable<void> keep_alive(std::chrono::milliseconds interval) {
-    while (!stopped_) {
-      tick_.expires_at(last_write_ + interval);
-      co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
-      if (stopped_) break;
-      if (steady_clock::now() - last_write_ >= interval && queued_.empty()) {
-        const bool ok = co_await enqueue(kSseKeepAlive);
-        if (!ok) break;
-        last_write_ = steady_clock::now();
-      }
-    }
-    ticker_running_ = false;
-    ticker_done_.cancel();
-  }
-  // Stops the keep-alive ticker and waits until it has left.
-  net::awaitable<void> stop_and_join_keep_alive() {
-    stopped_ = true;
-    tick_.cancel();
-    while (ticker_running_) co_await signalled(ticker_done_);
-  }
-
-  const std::string& reply() const noexcept { return reply_; }
-
- private:
-  http::Exchange& exchange_;
-  std::string queued_;
-  bool failed_ = false;
-  bool finishing_ = false;
-  bool writer_running_ = true;
-  net::steady_timer wake_;         // the writer waits here for frames
-  net::steady_timer drained_;      // enqueue waits here while the queue is over kMaxQueued
-  net::steady_timer writer_done_;  // finish() waits here for the writer to leave
-  steady_clock::time_point last_write_ = steady_clock::now();
-  std::string reply_;
-  net::steady_timer tick_;
-  net::steady_timer ticker_done_;
-  bool stopped_ = false;
-  bool ticker_running_ = true;
-};
-
 }  // namespace
 
 std::string backend_label(const chat::Backend& backend) {
@@ -207,20 +86,14 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
 // Server-Sent Events: a delta per piece of text, then done or error.
 net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
                                   std::string label, std::chrono::milliseconds keep_alive_interval) {
-  http::Response head{bhttp::status::ok, exchange.request().version()};
-  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
-  head.set(bhttp::field::cache_control, "no-cache");
-  head.set("X-Accel-Buffering", "no");
-  mark_backend(head, label);
-  const bool started = co_await exchange.begin_stream(std::move(head));
+  const bool started = co_await exchange.begin_stream(sse_head(exchange.request().version(), label));
   if (!started) co_return;
 
   const auto executor = co_await net::this_coro::executor;
-  SseStream sse(exchange, executor);
-  // The writer and the keep-alive ticker refer to `sse`: both are joined before it goes out of scope, on
+  SseStream sse(exchange, executor, chat_delta_frame(), true);
+  // The writer and the keep-alive ticker refer to `sse`: stop() joins both before it goes out of scope, on
   // every path (a backend that throws, which only a bug does, included).
-  net::co_spawn(executor, sse.writer(), net::detached);
-  net::co_spawn(executor, sse.keep_alive(keep_alive_interval), net::detached);
+  sse.start(keep_alive_interval);
 
   std::exception_ptr failure;
   chat::Outcome outcome;
@@ -230,8 +103,7 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
     failure = std::current_exception();
   }
   if (failure) {
-    co_await sse.stop_and_join_keep_alive();
-    co_await sse.finish();
+    co_await sse.stop();
     std::rethrow_exception(failure);
   }
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
@@ -246,8 +118,7 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
         sse_done(util::trim(sse.reply(), util::line_whitespace), std::get<chat::Completion>(outcome));
     co_await sse.enqueue(frame);
   }
-  co_await sse.stop_and_join_keep_alive();
-  co_await sse.finish();
+  co_await sse.stop();
   co_await exchange.end_stream();
 }
 

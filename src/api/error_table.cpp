@@ -1,5 +1,6 @@
 #include "api/error_table.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace llamachat::api {
@@ -8,27 +9,29 @@ namespace {
 struct Row {
   chat::ErrorKind kind;
   std::string_view name;
-  unsigned chat_status;  // POST /chat (original contract)
-  unsigned api_status;   // newer APIs
+  unsigned chat_status;       // POST /chat (original contract)
+  unsigned api_status;        // newer APIs
+  std::string_view api_type;  // OpenAI error object "type"
+  std::string_view api_code;  // OpenAI error object "code"
 };
 
 using K = chat::ErrorKind;
 constexpr std::array kTable{
-    Row{K::configuration, "configuration", 500, 503},
-    Row{K::credentials, "credentials", 502, 503},
-    Row{K::access_denied, "access_denied", 502, 502},
-    Row{K::invalid_upstream_request, "invalid_upstream_request", 502, 502},
-    Row{K::model_not_found, "model_not_found", 502, 502},
-    Row{K::throttled, "throttled", 502, 429},
-    Row{K::model_timeout, "model_timeout", 502, 504},
-    Row{K::model_error, "model_error", 502, 502},
-    Row{K::upstream_unavailable, "upstream_unavailable", 502, 503},
-    Row{K::upstream_failure, "upstream_failure", 502, 502},
-    Row{K::upstream_unreachable, "upstream_unreachable", 502, 502},
-    Row{K::bad_upstream_response, "bad_upstream_response", 502, 502},
-    Row{K::deadline_exceeded, "deadline_exceeded", 502, 504},
-    Row{K::cancelled, "cancelled", 499, 499},
-    Row{K::invalid_request, "invalid_request", 400, 400},
+    Row{K::configuration, "configuration", 500, 503, "server_error", "configuration"},
+    Row{K::credentials, "credentials", 502, 503, "server_error", "credentials"},
+    Row{K::access_denied, "access_denied", 502, 502, "server_error", "access_denied"},
+    Row{K::invalid_upstream_request, "invalid_upstream_request", 502, 502, "server_error", "invalid_upstream_request"},
+    Row{K::model_not_found, "model_not_found", 502, 502, "server_error", "upstream_model_not_found"},
+    Row{K::throttled, "throttled", 502, 429, "requests", "rate_limit_exceeded"},
+    Row{K::model_timeout, "model_timeout", 502, 504, "server_error", "model_timeout"},
+    Row{K::model_error, "model_error", 502, 502, "server_error", "model_error"},
+    Row{K::upstream_unavailable, "upstream_unavailable", 502, 503, "server_error", "upstream_unavailable"},
+    Row{K::upstream_failure, "upstream_failure", 502, 502, "server_error", "upstream_failure"},
+    Row{K::upstream_unreachable, "upstream_unreachable", 502, 502, "server_error", "upstream_unreachable"},
+    Row{K::bad_upstream_response, "bad_upstream_response", 502, 502, "server_error", "bad_upstream_response"},
+    Row{K::deadline_exceeded, "deadline_exceeded", 502, 504, "server_error", "deadline_exceeded"},
+    Row{K::cancelled, "cancelled", 499, 499, "server_error", "cancelled"},
+    Row{K::invalid_request, "invalid_request", 400, 400, "invalid_request_error", "invalid_value"},
 };
 
 const Row& row_of(chat::ErrorKind kind) noexcept {
@@ -45,6 +48,24 @@ HttpError chat_endpoint_error(const chat::Error& error) {
   out.status = row.chat_status;
   out.message =
       (error.kind == K::configuration ? "Configuration error: " : "Llama invocation failed: ") + error.message;
+  out.retry_after_seconds = error.retry_after_seconds;
+  return out;
+}
+
+ApiError api_error(const chat::Error& error) {
+  const Row& row = row_of(error.kind);
+  ApiError out;
+  out.status = row.api_status;
+  out.type = std::string(row.api_type);
+  out.code = std::string(row.api_code);
+  if (error.kind == K::invalid_request) {
+    // The request's own fault, found before any upstream call: "<param>: <what is wrong>".
+    out.message = error.message;
+    out.param = error.message.substr(0, std::min(error.message.find(':'), error.message.size()));
+  } else {
+    out.message =
+        (error.kind == K::configuration ? "configuration error: " : "Llama invocation failed: ") + error.message;
+  }
   out.retry_after_seconds = error.retry_after_seconds;
   return out;
 }

@@ -15,6 +15,17 @@ struct HttpError {
   std::optional<int> retry_after_seconds;
 };
 
+// A failure in the OpenAI-compatible API's shape: {"error": {"message", "type", "param", "code"}}.
+// An empty `param` or `code` is rendered as null.
+struct ApiError {
+  unsigned status = 500;
+  std::string type;  // "invalid_request_error", "server_error", ...
+  std::string message;
+  std::string param;
+  std::string code;
+  std::optional<int> retry_after_seconds;
+};
+
 // The caller's fault, found while parsing a request (always 4xx).
 inline HttpError bad_request(std::string message) { return {400, std::move(message), std::nullopt}; }
 
@@ -26,6 +37,8 @@ HttpError chat_endpoint_error(const chat::Error& error);
 // The status newer APIs (OpenAI-compatible) use for the same failure: throttled 429, model timeout and
 // deadline 504, unavailable 503, other upstream failures 502, configuration/credentials 503.
 unsigned api_status(chat::ErrorKind kind) noexcept;
+// The OpenAI-compatible error for a chat failure: status from api_status(), type and code from the same row.
+ApiError api_error(const chat::Error& error);
 // Stable machine-readable name of an error kind ("throttled", ...), for logs and error objects.
 std::string_view error_kind_name(chat::ErrorKind kind) noexcept;
 

@@ -101,6 +101,28 @@ TEST(ErrorTable, EveryStatusIsAnErrorStatus) {
   }
 }
 
+TEST(ErrorTable, ApiErrorTakesStatusTypeAndCodeFromTheRow) {
+  const ApiError throttled = api_error({ErrorKind::throttled, "slow down", 7, "ThrottlingException"});
+  EXPECT_EQ(throttled.status, 429u);
+  EXPECT_EQ(throttled.type, "requests");
+  EXPECT_EQ(throttled.code, "rate_limit_exceeded");
+  EXPECT_EQ(throttled.message, "Llama invocation failed: slow down");
+  EXPECT_EQ(throttled.retry_after_seconds, 7);
+  EXPECT_TRUE(throttled.param.empty());
+
+  const ApiError config = api_error({ErrorKind::configuration, "missing region"});
+  EXPECT_EQ(config.status, 503u);
+  EXPECT_EQ(config.type, "server_error");
+  EXPECT_EQ(config.code, "configuration");
+  EXPECT_EQ(config.message, "configuration error: missing region");
+
+  // An upstream 404 is our 502, never confused with the caller's unknown model (404 model_not_found).
+  const ApiError upstream_missing = api_error({ErrorKind::model_not_found, "no such model"});
+  EXPECT_EQ(upstream_missing.status, 502u);
+  EXPECT_EQ(upstream_missing.code, "upstream_model_not_found");
+  EXPECT_EQ(api_error({ErrorKind::deadline_exceeded, "late"}).status, 504u);
+}
+
 TEST(ErrorTable, BadRequestIs400) {
   const HttpError e = bad_request("nope");
   EXPECT_EQ(e.status, 400u);

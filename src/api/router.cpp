@@ -95,6 +95,8 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
       if (!is_get) return send(exchange, method_not_allowed(req, "/healthz", "GET, HEAD"));
       return send(exchange, health_response(req, backend->info()));
     }
+    for (const Mount& mount : shared_options->mounts)
+      if (path.starts_with(mount.prefix)) return mount.handler(exchange);
     if (const ui::EmbeddedFile* asset = find_asset(path)) {
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
       return send(exchange, asset_response(*asset, req, backend->info()));

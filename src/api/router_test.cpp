@@ -138,5 +138,29 @@ TEST(Router, UnknownPathIsJson404) {
   EXPECT_EQ(call(bhttp::verb::get, "/../index.html").result_int(), 404u);
 }
 
+// Sends 200 with the path it was given, so a test sees which requests reached it.
+net::awaitable<void> answer_with_target(http::Exchange& exchange) {
+  http::Response res{bhttp::status::ok, 11};
+  res.body() = std::string(exchange.request().target());
+  co_await exchange.respond(std::move(res));
+}
+
+TEST(Router, MountedHandlerAnswersEveryPathUnderItsPrefix) {
+  RouterOptions options;
+  options.mounts.push_back({"/v1/", [](http::Exchange& exchange) { return answer_with_target(exchange); }});
+  auto handler = make_router(std::make_shared<EchoBackend>(chat::BackendInfo{"offline", "offline", true}), options);
+  const auto route = [&](bhttp::verb method, const std::string& target) {
+    RecordingExchange exchange(http::Request{method, target, 11});
+    test::run_async(handler(exchange));
+    EXPECT_EQ(exchange.responses.size(), 1u);
+    return exchange.responses.empty() ? http::Response{} : exchange.responses[0];
+  };
+  EXPECT_EQ(route(bhttp::verb::post, "/v1/chat/completions").body(), "/v1/chat/completions");
+  EXPECT_EQ(route(bhttp::verb::delete_, "/v1/anything?x=1").body(), "/v1/anything?x=1");
+  EXPECT_EQ(route(bhttp::verb::get, "/v1").result_int(), 404u);  // not under the prefix
+  EXPECT_EQ(route(bhttp::verb::get, "/healthz").result_int(), 200u);
+  EXPECT_NE(route(bhttp::verb::get, "/healthz").body(), "/healthz");
+}
+
 }  // namespace
 }  // namespace llamachat::api

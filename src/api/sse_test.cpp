@@ -81,5 +81,24 @@ TEST(Sse, UsageJson) {
   EXPECT_EQ(v.at("total_tokens").to_number<std::uint64_t>(), 10'000'000'005ull);
 }
 
+TEST(Sse, DataOnlyEvent) {
+  EXPECT_EQ(sse_data("{\"a\":1}"), "data: {\"a\":1}\n\n");
+  EXPECT_EQ(sse_data("[DONE]"), "data: [DONE]\n\n");
+}
+
+TEST(Sse, ChatDeltaFrameWrapsTheQuotedText) {
+  const DeltaFrame frame = chat_delta_frame();
+  EXPECT_EQ(frame.prefix + "\"x\"" + frame.suffix, sse_delta("x"));
+}
+
+TEST(Sse, HeadOfEveryStream) {
+  const http::Response head = sse_head(11, "offline");
+  EXPECT_EQ(head.result_int(), 200);
+  EXPECT_EQ(head[boost::beast::http::field::content_type], "text/event-stream; charset=utf-8");
+  EXPECT_EQ(head[boost::beast::http::field::cache_control], "no-cache");
+  EXPECT_EQ(head["X-Accel-Buffering"], "no");
+  EXPECT_EQ(head["X-Llamachat-Backend"], "offline");
+}
+
 }  // namespace
 }  // namespace llamachat::api

@@ -42,6 +42,10 @@ const std::vector<Flag>& flags() {
       {"--max-attempts", "AWS_MAX_ATTEMPTS", "attempts per Bedrock call incl. the first (default 3)"},
       {"--retry-mode", "AWS_RETRY_MODE", "standard | adaptive | legacy (adaptive and legacy run as standard)"},
       {"--log-level", "LLAMACHAT_LOG_LEVEL", "debug | info | warn | error (default info)"},
+      {"--context-tokens", "LLAMACHAT_CONTEXT_TOKENS",
+       "the model's context window in tokens; /v1 prompts are trimmed to fit it (default 128000)"},
+      {"--memory", "LLAMACHAT_MEMORY",
+       "on | off: facts the user states (name, favorite color) reach the model in the system prompt (default on)"},
       {"--malloc-tuning", "LLAMACHAT_MALLOC_TUNING",
        "on | off: a larger glibc per-thread malloc cache, set by re-executing once at start (default on)"},
   };
@@ -189,6 +193,16 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const util::Envi
   if (auto v = get("--malloc-tuning")) {
     // Acted on by apply_malloc_tuning() before the configuration is read; checked here for typos.
     if (*v != "on" && *v != "off") return fail("invalid LLAMACHAT_MALLOC_TUNING '" + *v + "': expected on or off");
+  }
+  if (auto v = get("--context-tokens")) {
+    std::uint64_t n = 0;
+    if (!parse_uint(*v, 10'000'000, n) || n < 1024)
+      return fail("invalid LLAMACHAT_CONTEXT_TOKENS '" + *v + "': expected 1024-10000000");
+    config.conversation.context_tokens = static_cast<std::uint32_t>(n);
+  }
+  if (auto v = get("--memory")) {
+    if (*v != "on" && *v != "off") return fail("invalid LLAMACHAT_MEMORY '" + *v + "': expected on or off");
+    config.conversation.memory = *v == "on";
   }
   if (auto v = get("--bedrock-api")) {
     if (*v != "invoke" && *v != "converse")

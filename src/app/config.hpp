@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aws/credentials/provider.hpp"
+#include "chat/conversation.hpp"
 #include "http/server/server.hpp"
 
 namespace llamachat::app {
@@ -29,7 +30,8 @@ struct AppConfig {
   std::chrono::milliseconds sse_keep_alive{15'000};
   int max_attempts = 3;  // AWS_MAX_ATTEMPTS
   std::string log_level = "info";
-  std::vector<std::string> warnings;  // problems worth a start-up warning
+  chat::ConversationPolicy conversation;  // LLAMACHAT_CONTEXT_TOKENS, LLAMACHAT_MEMORY (the /v1 API)
+  std::vector<std::string> warnings;      // problems worth a start-up warning
 };
 
 struct ParseOutcome {

@@ -208,6 +208,22 @@ TEST_F(ConfigTest, BedrockApi) {
   EXPECT_TRUE(contains(fails({"--bedrock-api", "chat"}), "LLAMACHAT_BEDROCK_API"));
 }
 
+TEST_F(ConfigTest, ConversationPolicy) {
+  const AppConfig defaults = ok({});
+  EXPECT_EQ(defaults.conversation.context_tokens, 128000u);
+  EXPECT_TRUE(defaults.conversation.memory);
+  const AppConfig from_env = ok({}, {{"LLAMACHAT_CONTEXT_TOKENS", "8192"}, {"LLAMACHAT_MEMORY", "off"}});
+  EXPECT_EQ(from_env.conversation.context_tokens, 8192u);
+  EXPECT_FALSE(from_env.conversation.memory);
+  const AppConfig from_flags = ok({"--context-tokens", "4096", "--memory", "on"},
+                                  {{"LLAMACHAT_CONTEXT_TOKENS", "8192"}, {"LLAMACHAT_MEMORY", "off"}});
+  EXPECT_EQ(from_flags.conversation.context_tokens, 4096u);
+  EXPECT_TRUE(from_flags.conversation.memory);
+  EXPECT_TRUE(contains(fails({"--context-tokens", "1023"}), "LLAMACHAT_CONTEXT_TOKENS"));
+  EXPECT_TRUE(contains(fails({"--context-tokens", "lots"}), "1024-10000000"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_MEMORY", "yes"}}), "expected on or off"));
+}
+
 TEST_F(ConfigTest, InvalidBackend) {
   const std::string m = fails({}, {{"LLAMACHAT_BACKEND", "cloud"}});
   EXPECT_TRUE(contains(m, "'cloud'")) << m;
@@ -277,6 +293,10 @@ TEST_F(ConfigTest, HelpListsEveryFlagAndVariable) {
                            "AWS_RETRY_MODE",
                            "--log-level",
                            "LLAMACHAT_LOG_LEVEL",
+                           "--context-tokens",
+                           "LLAMACHAT_CONTEXT_TOKENS",
+                           "--memory",
+                           "LLAMACHAT_MEMORY",
                            "AWS_ACCESS_KEY_ID",
                            "AWS_SECRET_ACCESS_KEY",
                            "AWS_SESSION_TOKEN",

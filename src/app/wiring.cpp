@@ -6,6 +6,8 @@
 
 #include "util/log.hpp"
 
+#include "api/openai/endpoint.hpp"
+#include "api/router.hpp"
 #include "aws/credentials/provider.hpp"
 #include "backends/bedrock/bedrock_backend.hpp"
 #include "backends/bedrock/errors.hpp"
@@ -24,7 +26,8 @@ bool is_loopback_host(const std::string& host) {
 
 Wiring misconfigured(std::string problem) {
   Wiring w;
-  w.warnings.push_back("CONFIGURATION ERROR: " + problem + " Every /chat request will answer 500 until this is fixed.");
+  w.warnings.push_back("CONFIGURATION ERROR: " + problem +
+                       " Every chat request will fail until this is fixed (/chat: 500, /v1: 503).");
   w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem));
   w.shutdown = [] {};
   return w;
@@ -116,6 +119,30 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env) {
     ctx.run();
   };
   return w;
+}
+
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend) {
+  api::RouterOptions options;
+  options.chat.reply_deadline = config.request_timeout;
+  options.chat.keep_alive_interval = config.sse_keep_alive;
+  api::openai::OpenAiOptions openai;
+  openai.reply_deadline = config.request_timeout;
+  openai.keep_alive_interval = config.sse_keep_alive;
+  openai.policy = config.conversation;
+  // Named even when the backend is misconfigured, so that requests for it get the configuration error.
+  if (config.backend == BackendKind::bedrock && config.model_id) openai.model = *config.model_id;
+  options.mounts.push_back({std::string(api::openai::kPathPrefix), api::openai::make_openai_handler(backend, openai)});
+  return api::make_router(std::move(backend), std::move(options));
+}
+
+http::ServerOptions server_options(const AppConfig& config) {
+  http::ServerOptions options = config.server;
+  options.early_error = [](std::string_view target, unsigned status, std::string_view message, unsigned version) {
+    if (target.starts_with(api::openai::kPathPrefix))
+      return api::openai::early_error_response(status, message, version);
+    return http::json_error_response(status, message, version);
+  };
+  return options;
 }
 
 }  // namespace llamachat::app

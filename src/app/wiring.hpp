@@ -7,6 +7,7 @@
 
 #include "app/config.hpp"
 #include "chat/backend.hpp"
+#include "http/server/server.hpp"
 
 namespace llamachat::app {
 
@@ -21,6 +22,11 @@ struct Wiring {
 };
 
 Wiring build_backend(const AppConfig& config, const util::Environment& env);
+
+// The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/).
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend);
+// The server's options; its own early answers (413) to a /v1/ request are OpenAI error objects.
+http::ServerOptions server_options(const AppConfig& config);
 
 // A backend that answers every chat with the configuration error it was built with, so that the
 // service starts (health checks pass) and tells each caller exactly what to fix.

@@ -308,3 +308,25 @@ TEST_F(WiringTest, MisconfiguredBackendAnswersEveryChat) {
 
 }  // namespace
 }  // namespace llamachat::app
+
+namespace llamachat::app {
+namespace {
+
+TEST(ServerOptions, EarlyErrorsUnderV1AreOpenAiErrorObjects) {
+  AppConfig config;
+  config.server.port = 1234;
+  const http::ServerOptions options = server_options(config);
+  EXPECT_EQ(options.port, 1234);
+  ASSERT_TRUE(options.early_error);
+  const http::Response openai = options.early_error("/v1/chat/completions", 413, "request body exceeds 10 bytes", 11);
+  EXPECT_EQ(openai.result_int(), 413);
+  EXPECT_EQ(
+      openai.body(),
+      R"({"error":{"message":"request body exceeds 10 bytes","type":"invalid_request_error","param":null,"code":null}})");
+  const http::Response chat = options.early_error("/chat", 413, "request body exceeds 10 bytes", 11);
+  EXPECT_EQ(chat.result_int(), 413);
+  EXPECT_EQ(chat.body(), R"({"error":"request body exceeds 10 bytes"})");
+}
+
+}  // namespace
+}  // namespace llamachat::app

@@ -10,9 +10,9 @@
 namespace llamachat::chat {
 
 struct ConversationPolicy {
-  bool memory = true;                     // LLAMACHAT_MEMORY
-  std::uint32_t context_tokens = 128000;  // LLAMACHAT_CONTEXT_TOKENS: the model's context window
-  std::uint32_t default_max_tokens = 512; // reply budget when the request names none
+  bool memory = true;                      // LLAMACHAT_MEMORY
+  std::uint32_t context_tokens = 128000;   // LLAMACHAT_CONTEXT_TOKENS: the model's context window
+  std::uint32_t default_max_tokens = 512;  // reply budget when the request names none
 };
 
 enum class PrepareStatus {

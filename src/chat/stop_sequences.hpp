@@ -19,6 +19,7 @@ class StopCutter {
   // At the end of the reply: the held-back text (never part of a stop string match).
   std::string_view flush();
   bool stopped() const noexcept;
+
  private:
   std::vector<std::string> stops_;
   std::string held_;
@@ -36,6 +37,7 @@ class StopCuttingSink final : public EventSink {
   boost::asio::awaitable<bool> on_delta(std::string_view text) override;
   boost::asio::awaitable<bool> finish();
   bool stopped() const noexcept;
+
  private:
   EventSink& inner_;
   StopCutter cutter_;

@@ -26,7 +26,6 @@
 
 namespace llamachat::backends::upstream {
 
-
 // Reply text on its way to the client; the call never retries once text went through here.
 class Relay {
  public:

@@ -112,13 +112,14 @@ class Connection final : public Exchange {
       parser.body_limit(limits.max_body_bytes);
       const beast::error_code hec = co_await read_into(parser, false, limits.header_timeout);
       if (hec) {
-        co_await reject_unreadable(hec, "header");
+        co_await reject_unreadable(hec, "header", parser.get().target());
         break;
       }
       after_ = parser.get().keep_alive() ? After::keep_alive : After::close;
       if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-        co_await reject(json_error_response(
-            413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", parser.get().version()));
+        co_await reject(early_error(parser.get().target(), 413,
+                                    "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+                                    parser.get().version()));
         break;
       }
       if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
@@ -129,7 +130,7 @@ class Connection final : public Exchange {
       // Phase 3: the body, within body_timeout.
       const beast::error_code bec = co_await read_into(parser, true, limits.body_timeout);
       if (bec) {
-        co_await reject_unreadable(bec, "body");
+        co_await reject_unreadable(bec, "body", parser.get().target());
         break;
       }
       request_ = parser.release();
@@ -353,12 +354,19 @@ class Connection final : public Exchange {
     if (gone_signal_) gone_signal_->emit();
   }
 
+  // The server's own answer to a request refused before the handler: in the shape of the API under
+  // the request's path (ServerOptions::early_error), else the plain JSON error.
+  Response early_error(std::string_view target, unsigned status, std::string_view message, unsigned version) const {
+    const auto& render = server_.early_error;
+    return render ? render(target, status, message, version) : json_error_response(status, message, version);
+  }
+
   // Answers a request that could not be read, when an answer still makes sense.
-  net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase) {
+  net::awaitable<void> reject_unreadable(beast::error_code ec, std::string_view phase, std::string_view target) {
     const auto& limits = server_.limits;
     if (ec == bhttp::error::body_limit) {
       co_await reject(
-          json_error_response(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"));
+          early_error(target, 413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", 11));
     } else if (ec == bhttp::error::header_limit) {
       co_await reject(
           json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));

@@ -16,6 +16,7 @@ namespace llamachat::http {
 // What every connection of a server shares; owned by the server, which outlives its connections.
 struct ServerState {
   const ServerLimits& limits;
+  const EarlyErrorRenderer& early_error;  // may be empty: json_error_response
   const Handler& handler;
   const std::atomic<bool>& stopping;     // set once on stop(): answer with Connection: close, take no more
   std::atomic<std::size_t>& open_count;  // decremented when a connection ends

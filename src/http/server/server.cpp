@@ -60,7 +60,7 @@ struct Server::Impl {
   std::uint16_t bound_port = 0;
   std::once_flag stop_once;
 
-  ServerState state{options.limits, handler, stopping, connections};
+  ServerState state{options.limits, options.early_error, handler, stopping, connections};
 
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
   net::awaitable<void> accept_loop();

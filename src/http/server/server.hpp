@@ -38,11 +38,17 @@ struct ServerLimits {
   std::size_t max_connections = 20'000;                  // beyond this, new connections are closed at once
 };
 
+// Renders the server's own answer to a request it refuses before the handler runs (413 above the body
+// limit), given the request target, so that an API under a path prefix answers in its own error shape.
+using EarlyErrorRenderer =
+    std::function<Response(std::string_view target, unsigned status, std::string_view message, unsigned http_version)>;
+
 struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;  // 0 = any free port; see Server::port()
   unsigned threads = 0;       // 0 = hardware concurrency
   ServerLimits limits;
+  EarlyErrorRenderer early_error;  // unset: json_error_response
 };
 
 // One request/response exchange, handed to the handler. Not thread-safe; lives on the connection's thread.

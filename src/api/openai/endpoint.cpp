@@ -12,6 +12,7 @@
 #include "api/sse.hpp"
 #include "chat/stop_sequences.hpp"
 #include "util/log.hpp"
+#include "util/percent_encoding.hpp"
 
 namespace llamachat::api::openai {
 namespace net = boost::asio;
@@ -196,37 +197,12 @@ net::awaitable<void> handle_completions(http::Exchange& exchange, const Shared& 
                      std::move(label));
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A path segment with %XX decoded (model ids hold ':' and, as ARNs, '/'); malformed escapes stay as sent.
-std::string percent_decoded(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
-
 net::awaitable<void> handle_models(http::Exchange& exchange, const Shared& shared, std::string_view path,
                                    std::string label) {
   constexpr std::string_view kModels = "/v1/models";
   if (path == kModels) return send_json(exchange, 200, model_list_json(shared.model, shared.owned_by), label);
-  const std::string id = percent_decoded(path.substr(kModels.size() + 1));
+  // Model ids hold ':' and, as ARNs, '/': the path segment is percent-decoded.
+  const std::string id = util::percent_decode(path.substr(kModels.size() + 1));
   if (id != shared.model)
     return send_error(exchange, not_found("the model '" + id + "' does not exist", "", "model_not_found"),
                       std::move(label));

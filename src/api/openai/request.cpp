@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/chat_request.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::api::openai {
 namespace json = boost::json;
@@ -41,11 +42,7 @@ std::optional<std::int64_t> integer_of(const json::value& v) noexcept {
   return std::nullopt;
 }
 
-bool is_blank(std::string_view s) noexcept {
-  for (const char c : s)
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') return false;
-  return true;
-}
+bool is_blank(std::string_view s) noexcept { return util::trim(s, util::ascii_whitespace).empty(); }
 
 std::string at(std::string_view base, std::size_t index) {
   return std::string(base) + "[" + std::to_string(index) + "]";
@@ -115,7 +112,7 @@ std::optional<ApiError> read_messages(const json::object& body, CompletionReques
     if (is_null_or_absent(content)) return refuse(param + ".content is missing", param + ".content", kMissing);
     auto text = content_text(*content, param + ".content");
     if (auto* error = std::get_if<ApiError>(&text)) return std::move(*error);
-    std::string& content_string = std::get<std::string>(text);
+    auto& content_string = std::get<std::string>(text);
     if (is_blank(content_string))
       return refuse(param + ".content is empty: every message needs text", param + ".content", kInvalidValue);
     if (chat_role == chat::Role::system) {

@@ -13,9 +13,10 @@ namespace net = boost::asio;
 std::string offline_reply(const chat::ChatRequest& request) {
   std::string last;
   std::size_t user_turns = 0;
-  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
-    if (it->role != chat::Role::user) continue;
-    if (user_turns++ == 0) last = it->content;
+  for (const chat::Message& message : request.messages) {
+    if (message.role != chat::Role::user) continue;
+    ++user_turns;
+    last = message.content;  // the last user turn wins
   }
   constexpr std::size_t kEchoLimit = 200;
   if (last.size() > kEchoLimit) {

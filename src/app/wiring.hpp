@@ -21,6 +21,8 @@ struct Wiring {
   std::function<void()> startup_probe;
 };
 
+// Throws std::runtime_error when the service must not start: the openai backend without
+// LLAMACHAT_OPENAI_MODEL whose upstream does not list exactly one model (the message lists them).
 Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
 // The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/).

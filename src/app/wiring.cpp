@@ -26,11 +26,11 @@ bool is_loopback_host(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
-Wiring misconfigured(std::string problem) {
+Wiring misconfigured(std::string problem, std::string backend_name = "bedrock") {
   Wiring w;
   w.warnings.push_back("CONFIGURATION ERROR: " + problem +
                        " Every chat request will fail until this is fixed (/chat: 500, /v1: 503).");
-  w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem));
+  w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem), std::move(backend_name));
   w.shutdown = [] {};
   return w;
 }
@@ -39,9 +39,11 @@ Wiring build_openai_backend(const AppConfig& config, const util::Environment& en
   if (!config.openai_base_url)
     return misconfigured(
         "Missing OPENAI_BASE_URL environment variable (the server's API base including /v1, for example "
-        "http://127.0.0.1:8000/v1 for vLLM or http://127.0.0.1:11434/v1 for Ollama).");
+        "http://127.0.0.1:8000/v1 for vLLM or http://127.0.0.1:11434/v1 for Ollama).",
+        "openai");
   auto url = http::Url::parse(*config.openai_base_url);
-  if (!url) return misconfigured("OPENAI_BASE_URL '" + *config.openai_base_url + "' is not an http(s):// URL.");
+  if (!url)
+    return misconfigured("OPENAI_BASE_URL '" + *config.openai_base_url + "' is not an http(s):// URL.", "openai");
   backends::openai::OpenAiConfig openai;
   openai.base = *url;
   openai.api_key = config.openai_api_key;

@@ -330,6 +330,7 @@ TEST(ServerOptions, EarlyErrorsUnderV1AreOpenAiErrorObjects) {
 
 TEST_F(WiringTest, OpenAiWithoutBaseUrlIsMisconfigured) {
   const Wiring w = wire({"--backend", "openai"});
+  EXPECT_EQ(w.backend->info().name, "openai");
   const chat::Error e = expect_configuration_error(w);
   EXPECT_TRUE(contains(e.message, "Missing OPENAI_BASE_URL")) << e.message;
 }

@@ -62,14 +62,6 @@ std::string without_key(std::string text, std::string_view key) {
   return text;
 }
 
-std::string shortened(std::string_view text) {
-  constexpr std::size_t kMax = 300;
-  if (text.size() <= kMax) return std::string(text);
-  std::size_t cut = kMax;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
-}
-
 struct ReplyError {
   std::string code;
   std::string message;
@@ -80,7 +72,7 @@ ReplyError read_error_body(std::string_view body) {
   boost::system::error_code ec;
   const json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) {
-    out.message = shortened(util::trim(body, " \t\r\n"));
+    out.message = util::truncate_for_message(util::trim(body, " \t\r\n"));
     return out;
   }
   const json::object* error = &v.get_object();
@@ -95,7 +87,7 @@ ReplyError read_error_body(std::string_view body) {
   if (const auto* c = error->if_contains("code"); c && c->is_string()) out.code = std::string(c->get_string());
   if (out.code.empty())
     if (const auto* t = error->if_contains("type"); t && t->is_string()) out.code = std::string(t->get_string());
-  if (out.message.empty()) out.message = shortened(body);
+  if (out.message.empty()) out.message = util::truncate_for_message(body);
   return out;
 }
 

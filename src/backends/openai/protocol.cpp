@@ -4,6 +4,7 @@
 
 #include "backends/openai/sse_parser.hpp"
 #include "backends/openai/wire.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::backends::openai {
 namespace net = boost::asio;
@@ -94,8 +95,8 @@ net::awaitable<upstream::AttemptOutcome> Protocol::relay_stream(http::ResponseSt
       std::optional<Chunk> chunk = parse_chunk(event.data);
       if (!chunk) {
         response.close();
-        std::string shown = event.data.substr(0, 200);
-        co_return unusable("the upstream " + origin_ + " sent an unreadable stream event: " + shown);
+        co_return unusable("the upstream " + origin_ +
+                           " sent an unreadable stream event: " + util::truncate_for_message(event.data));
       }
       if (chunk->error_message || event.type == "error") {
         response.close();

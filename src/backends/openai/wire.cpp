@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "util/json_text.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::backends::openai {
 namespace json = boost::json;
@@ -60,14 +61,6 @@ const json::object* first_choice(const json::object& object) {
   return first.is_object() ? &first.get_object() : nullptr;
 }
 
-std::string shortened(std::string_view text) {
-  constexpr std::size_t kMax = 200;
-  if (text.size() <= kMax) return std::string(text);
-  std::size_t cut = kMax;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a UTF-8 boundary
-  return std::string(text.substr(0, cut)) + "...";
-}
-
 }  // namespace
 
 std::string request_body(const chat::ChatRequest& request, std::string_view model) {
@@ -120,7 +113,8 @@ std::string stop_reason_of(std::string_view finish_reason) {
 
 std::variant<WholeReply, chat::Error> parse_whole_reply(std::string_view body) {
   const auto unusable = [&](std::string_view what) {
-    return chat::Error{chat::ErrorKind::bad_upstream_response, std::string(what) + ": " + shortened(body)};
+    return chat::Error{chat::ErrorKind::bad_upstream_response,
+                       std::string(what) + ": " + util::truncate_for_message(body)};
   };
   boost::system::error_code ec;
   const json::value v = json::parse(body, ec);
@@ -153,7 +147,7 @@ std::optional<Chunk> parse_chunk(std::string_view data) {
     error = &object;  // also llama.cpp's "error:" line, a bare {"code","message","type"}
   if (error) {
     const std::string_view message = string_member(*error, "message");
-    chunk.error_message = message.empty() ? shortened(data) : std::string(message);
+    chunk.error_message = message.empty() ? util::truncate_for_message(data) : std::string(message);
     if (const auto* code = error->if_contains("code"); code && code->is_int64() && code->get_int64() > 0)
       chunk.error_status = static_cast<unsigned>(code->get_int64());
     return chunk;

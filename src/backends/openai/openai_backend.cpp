@@ -57,7 +57,7 @@ std::variant<std::vector<std::string>, std::string> list_models(const OpenAiConf
       std::chrono::steady_clock::now() + std::min(config.request_timeout, std::chrono::milliseconds(10'000));
   std::variant<std::vector<std::string>, std::string> result = std::string("no answer");
   const std::string where = config.base.origin() + request.target;
-  auto done = [&result, &where](std::exception_ptr error, http::ClientResponse response) {
+  auto done = [&result, &where](std::exception_ptr error, const http::ClientResponse& response) {
     if (error) {
       try {
         std::rethrow_exception(error);

@@ -30,7 +30,8 @@ struct OpenAiUpstream::State {
 };
 
 struct OpenAiUpstream::Server {
-  explicit Server(test::ExchangeHandler handler) : http(std::move(handler)) {}
+  Server(test::ExchangeHandler handler, std::optional<test::TestCertificate> tls)
+      : http(std::move(handler), std::move(tls)) {}
   test::TestHttpServer http;
 };
 
@@ -301,14 +302,14 @@ net::awaitable<void> handle(test::TestExchange& exchange, std::shared_ptr<OpenAi
 OpenAiUpstream::OpenAiUpstream(UpstreamConfig config) : state_(std::make_shared<State>()) {
   state_->config = std::move(config);
   test::ExchangeHandler handler = [state = state_](test::TestExchange& exchange) { return handle(exchange, state); };
-  server_ = std::make_unique<Server>(std::move(handler));
+  server_ = std::make_unique<Server>(std::move(handler), state_->config.tls);
 }
 
 OpenAiUpstream::~OpenAiUpstream() = default;
 
 std::uint16_t OpenAiUpstream::port() const noexcept { return server_->http.port(); }
 
-std::string OpenAiUpstream::base_url() const { return server_->http.url() + "/v1"; }
+std::string OpenAiUpstream::base_url(const std::string& host) const { return server_->http.url(host) + "/v1"; }
 
 std::vector<RecordedRequest> OpenAiUpstream::requests() const {
   std::lock_guard lock(state_->mutex);

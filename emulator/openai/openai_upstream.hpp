@@ -21,14 +21,18 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "support/test_tls.hpp"
 
 namespace llamachat::emulator::openai {
 
 struct UpstreamConfig {
   std::vector<std::string> models{"llama-3.3-70b-test"};
-  std::string api_key;  // empty: no Authorization needed
+  std::string api_key;                       // empty: no Authorization needed
+  std::optional<test::TestCertificate> tls;  // serve HTTPS with this certificate
 };
 
 struct RecordedRequest {
@@ -48,7 +52,8 @@ class OpenAiUpstream {
   OpenAiUpstream& operator=(const OpenAiUpstream&) = delete;
 
   std::uint16_t port() const noexcept;
-  std::string base_url() const;  // "http://127.0.0.1:<port>/v1"
+  // "http://127.0.0.1:<port>/v1"; `host` replaces 127.0.0.1 (e.g. "localhost" for a certificate's name).
+  std::string base_url(const std::string& host = "") const;
   std::vector<RecordedRequest> requests() const;
   std::size_t chat_requests() const;  // POST .../chat/completions received
   std::size_t connections_accepted() const noexcept;

@@ -7,6 +7,7 @@
 
 #include "harness.hpp"
 #include "openai/openai_upstream.hpp"
+#include "support/test_tls.hpp"
 
 namespace llamachat::test {
 namespace {
@@ -160,6 +161,26 @@ TEST(OpenAiBackend, BearerKeyIsSentAndARefusedKeyIsNeverShown) {
   EXPECT_NE(error_of(r).find(upstream.base_url().substr(0, upstream.base_url().size() - 3)), std::string::npos)
       << r.body;
   EXPECT_EQ(r.body.find("sk-test-wrong"), std::string::npos) << r.body;
+}
+
+TEST(OpenAiBackend, HttpsUpstreamsAreVerifiedAgainstTheTrustedCas) {
+  TestCa ca;
+  OpenAiUpstream upstream(UpstreamConfig{{kModel}, "", ca.issue({"localhost"})});
+  auto env = openai_environment(upstream);
+  env["OPENAI_BASE_URL"] = upstream.base_url("localhost");
+  env["AWS_CA_BUNDLE"] = ca.ca_cert_path();
+  {
+    Service service(env);
+    const auto r = post_chat(service.port, chat_body("over tls"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(std::string(r.json().at("reply").as_string()), "Emulated reply: over tls");
+  }
+  env.erase("AWS_CA_BUNDLE");  // the system trust store does not know the test CA
+  Service service(env);
+  const auto r = post_chat(service.port, chat_body("over tls"));
+  EXPECT_EQ(r.status, 502u) << r.body;
+  EXPECT_NE(error_of(r).find("https://localhost:"), std::string::npos) << r.body;
+  EXPECT_EQ(upstream.chat_requests(), 1u);  // the refused handshake never became a request
 }
 
 TEST(OpenAiBackendFaults, ThrottlingIsRetriedHonouringRetryAfterThenAnswered429) {

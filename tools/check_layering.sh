@@ -14,9 +14,10 @@ rules=(
   "aws/credentials|^(chat|api|backends|app|http/server)/"
   "chat|^(aws|http|api|backends|app)/"
   "http|^(aws|chat|api|backends|app)/"
-  "backends/offline|^(api|app|aws|http|backends/bedrock|backends/upstream)/"
-  "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock)/"
-  "backends/bedrock|^(api|app|http/server|backends/offline)/"
+  "backends/offline|^(api|app|aws|http|backends/bedrock|backends/openai|backends/upstream)/"
+  "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock|backends/openai)/"
+  "backends/bedrock|^(api|app|http/server|backends/offline|backends/openai)/"
+  "backends/openai|^(api|app|http/server|aws/sigv4|aws/event_stream|aws/credentials|backends/offline|backends/bedrock)/"
   "api|^(aws|backends|app)/"
 )
 for rule in "${rules[@]}"; do

@@ -31,6 +31,8 @@ constexpr std::array kTable{
     Row{K::bad_upstream_response, "bad_upstream_response", 502, 502, "server_error", "bad_upstream_response"},
     Row{K::deadline_exceeded, "deadline_exceeded", 502, 504, "server_error", "deadline_exceeded"},
     Row{K::cancelled, "cancelled", 499, 499, "server_error", "cancelled"},
+    Row{K::context_length_exceeded, "context_length_exceeded", 502, 400, "invalid_request_error",
+        "context_length_exceeded"},
     Row{K::invalid_request, "invalid_request", 400, 400, "invalid_request_error", "invalid_value"},
 };
 

@@ -29,6 +29,7 @@ const std::vector<std::pair<ErrorKind, std::string>> kAllKinds = {
     {ErrorKind::bad_upstream_response, "bad_upstream_response"},
     {ErrorKind::deadline_exceeded, "deadline_exceeded"},
     {ErrorKind::cancelled, "cancelled"},
+    {ErrorKind::context_length_exceeded, "context_length_exceeded"},
     {ErrorKind::invalid_request, "invalid_request"},
 };
 
@@ -61,6 +62,13 @@ TEST(ErrorTable, ChatContractUpstreamFailuresAre502) {
 TEST(ErrorTable, InvalidRequestIsTheCallersFault) {
   EXPECT_EQ(api_status(ErrorKind::invalid_request), 400u);
   EXPECT_EQ(chat_endpoint_error({ErrorKind::invalid_request, "stop: a stop sequence is empty"}).status, 400u);
+}
+
+TEST(ErrorTable, ContextOverflowIsAnOpenAiInvalidRequest) {
+  const ApiError e = api_error({ErrorKind::context_length_exceeded, "maximum context length is 8192 tokens"});
+  EXPECT_EQ(e.status, 400u);
+  EXPECT_EQ(e.type, "invalid_request_error");
+  EXPECT_EQ(e.code, "context_length_exceeded");
 }
 
 TEST(ErrorTable, CancelledUsesClientClosedStatus) {

@@ -21,13 +21,20 @@ const std::vector<Flag>& flags() {
       {"--host", "LLAMACHAT_HOST", "address to listen on (default 0.0.0.0)"},
       {"--port", "PORT", "port to listen on; 0 picks a free port (default 8080)"},
       {"--threads", "LLAMACHAT_THREADS", "worker threads (default: number of CPUs)"},
-      {"--backend", "LLAMACHAT_BACKEND", "bedrock | offline (default: bedrock when a region is set, else offline)"},
+      {"--backend", "LLAMACHAT_BACKEND",
+       "bedrock | openai | offline (default: bedrock when a region is set, else offline)"},
       {"--region", "AWS_REGION", "AWS Region of Bedrock (also AWS_DEFAULT_REGION, then the profile's region)"},
       {"--model-id", "BEDROCK_MODEL_ID",
        "model ID or inference profile ID/ARN, e.g. us.meta.llama3-3-70b-instruct-v1:0"},
       {"--endpoint", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "Bedrock Runtime endpoint override (also AWS_ENDPOINT_URL)"},
       {"--ca-bundle", "AWS_CA_BUNDLE", "PEM file of extra trusted CA certificates for HTTPS"},
       {"--bedrock-api", "LLAMACHAT_BEDROCK_API", "invoke | converse (default invoke: the native Llama body)"},
+      {"--openai-base-url", "OPENAI_BASE_URL",
+       "openai backend: the server's API base including /v1, e.g. http://127.0.0.1:8000/v1 (vLLM), "
+       "http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8080/v1 (llama-server)"},
+      {"--openai-api-key", "OPENAI_API_KEY", "openai backend: sent as Authorization: Bearer (optional)"},
+      {"--openai-model", "LLAMACHAT_OPENAI_MODEL",
+       "openai backend: model name; unset: the one model the server's GET /models lists"},
       {"--request-timeout-ms", "LLAMACHAT_REQUEST_TIMEOUT_MS", "whole upstream request deadline (default 110000)"},
       {"--connect-timeout-ms", "LLAMACHAT_CONNECT_TIMEOUT_MS", "upstream connect timeout (default 3000)"},
       {"--max-body-bytes", "LLAMACHAT_MAX_BODY_BYTES", "largest accepted request body (default 1048576)"},
@@ -75,6 +82,8 @@ std::string usage_text() {
       "\nCredentials come from the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN,\n"
       "the shared config and credentials files (AWS_PROFILE), web identity, container credentials, EC2 IMDSv2.\n"
       "HTTPS_PROXY and NO_PROXY are honoured.\n\n"
+      "Self-hosted Llama: LLAMACHAT_BACKEND=openai with OPENAI_BASE_URL pointing at any OpenAI-compatible\n"
+      "server (vLLM, Ollama, llama.cpp's llama-server); plain http:// is allowed to any host for it.\n\n"
       "  --help                 print this text\n  --version              print the version\n";
   return out;
 }
@@ -223,6 +232,9 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const util::Envi
     config.endpoint_override = g;
   }
   if (auto v = get("--ca-bundle")) config.ca_bundle = *v;
+  config.openai_base_url = get("--openai-base-url");
+  if (auto v = get("--openai-api-key")) config.openai_api_key = *v;
+  config.openai_model = get("--openai-model");
 
   if (auto v = get("--backend")) {
     if (*v == "offline") {
@@ -231,8 +243,11 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const util::Envi
     } else if (*v == "bedrock") {
       config.backend = BackendKind::bedrock;
       config.backend_reason = "LLAMACHAT_BACKEND=bedrock";
+    } else if (*v == "openai") {
+      config.backend = BackendKind::openai;
+      config.backend_reason = "LLAMACHAT_BACKEND=openai";
     } else {
-      return fail("invalid LLAMACHAT_BACKEND '" + *v + "': expected bedrock or offline");
+      return fail("invalid LLAMACHAT_BACKEND '" + *v + "': expected bedrock, openai or offline");
     }
   } else {
     const bool region_from_env = (env("AWS_REGION") && !env("AWS_REGION")->empty()) ||

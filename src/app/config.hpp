@@ -13,7 +13,7 @@
 
 namespace llamachat::app {
 
-enum class BackendKind { offline, bedrock };
+enum class BackendKind { offline, bedrock, openai };
 
 struct AppConfig {
   http::ServerOptions server;  // host, port, threads, limits
@@ -24,6 +24,9 @@ struct AppConfig {
   std::optional<std::string> endpoint_override;  // AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL
   std::string ca_bundle;                         // AWS_CA_BUNDLE
   std::string bedrock_api = "invoke";            // invoke | converse
+  std::optional<std::string> openai_base_url;    // OPENAI_BASE_URL, including /v1
+  std::string openai_api_key;                    // OPENAI_API_KEY; empty: no Authorization header
+  std::optional<std::string> openai_model;       // LLAMACHAT_OPENAI_MODEL; unset: the one GET /models lists
   std::chrono::milliseconds request_timeout{110'000};
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds offline_delay{0};

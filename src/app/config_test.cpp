@@ -227,7 +227,7 @@ TEST_F(ConfigTest, ConversationPolicy) {
 TEST_F(ConfigTest, InvalidBackend) {
   const std::string m = fails({}, {{"LLAMACHAT_BACKEND", "cloud"}});
   EXPECT_TRUE(contains(m, "'cloud'")) << m;
-  EXPECT_TRUE(contains(m, "bedrock or offline")) << m;
+  EXPECT_TRUE(contains(m, "bedrock, openai or offline")) << m;
 }
 
 TEST_F(ConfigTest, UnknownOption) {
@@ -339,6 +339,48 @@ TEST_F(ConfigTest, ModelIdAndCaBundle) {
 
 TEST_F(ConfigTest, ValueMayContainEqualsSign) {
   EXPECT_EQ(ok({"--endpoint=https://x.example/?a=b"}).endpoint_override, "https://x.example/?a=b");
+}
+
+}  // namespace
+}  // namespace llamachat::app
+
+namespace llamachat::app {
+namespace {
+
+class OpenAiConfigTest : public ::testing::Test {
+ protected:
+  util::Environment env(test::Variables vars = {}) const {
+    return test::isolated_aws_environment(dir_.path(), std::move(vars));
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(OpenAiConfigTest, ReadsTheOpenAiSettingsFromVariablesAndFlags) {
+  const auto from_env = parse_config({}, env({{"LLAMACHAT_BACKEND", "openai"},
+                                              {"OPENAI_BASE_URL", "http://10.0.0.5:8000/v1"},
+                                              {"OPENAI_API_KEY", "sk-x"},
+                                              {"LLAMACHAT_OPENAI_MODEL", "llama"}}));
+  ASSERT_TRUE(from_env.config.has_value()) << from_env.message;
+  EXPECT_EQ(from_env.config->backend, BackendKind::openai);
+  EXPECT_EQ(from_env.config->openai_base_url.value_or(""), "http://10.0.0.5:8000/v1");
+  EXPECT_EQ(from_env.config->openai_api_key, "sk-x");
+  EXPECT_EQ(from_env.config->openai_model.value_or(""), "llama");
+  const auto from_flags = parse_config(
+      {"--backend=openai", "--openai-base-url", "http://h/v1", "--openai-model", "m", "--openai-api-key", "k"},
+      env({{"OPENAI_BASE_URL", "http://other/v1"}}));
+  ASSERT_TRUE(from_flags.config.has_value()) << from_flags.message;
+  EXPECT_EQ(from_flags.config->openai_base_url.value_or(""), "http://h/v1");
+  EXPECT_EQ(from_flags.config->openai_model.value_or(""), "m");
+  EXPECT_EQ(from_flags.config->openai_api_key, "k");
+  EXPECT_FALSE(parse_config({"--backend", "openai"}, env()).config->openai_model.has_value());
+}
+
+TEST_F(OpenAiConfigTest, HelpNamesTheSettingsAndTheServers) {
+  const std::string help = usage_text();
+  for (const char* text : {"--openai-base-url", "OPENAI_BASE_URL", "OPENAI_API_KEY", "LLAMACHAT_OPENAI_MODEL",
+                           "http://127.0.0.1:11434/v1", "bedrock | openai | offline", "llama-server"})
+    EXPECT_NE(help.find(text), std::string::npos) << text;
+  EXPECT_NE(parse_config({"--backend", "nope"}, env()).message.find("bedrock, openai or offline"), std::string::npos);
 }
 
 }  // namespace

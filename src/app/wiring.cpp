@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <stdexcept>
 
 #include "util/log.hpp"
 
@@ -12,6 +13,7 @@
 #include "backends/bedrock/bedrock_backend.hpp"
 #include "backends/bedrock/errors.hpp"
 #include "backends/offline/offline_backend.hpp"
+#include "backends/openai/openai_backend.hpp"
 #include "http/client/proxy_config.hpp"
 
 namespace llamachat::app {
@@ -24,12 +26,63 @@ bool is_loopback_host(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
-Wiring misconfigured(std::string problem) {
+Wiring misconfigured(std::string problem, std::string backend_name = "bedrock") {
   Wiring w;
   w.warnings.push_back("CONFIGURATION ERROR: " + problem +
                        " Every chat request will fail until this is fixed (/chat: 500, /v1: 503).");
-  w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem));
+  w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem), std::move(backend_name));
   w.shutdown = [] {};
+  return w;
+}
+
+Wiring build_openai_backend(const AppConfig& config, const util::Environment& env) {
+  if (!config.openai_base_url)
+    return misconfigured(
+        "Missing OPENAI_BASE_URL environment variable (the server's API base including /v1, for example "
+        "http://127.0.0.1:8000/v1 for vLLM or http://127.0.0.1:11434/v1 for Ollama).",
+        "openai");
+  auto url = http::Url::parse(*config.openai_base_url);
+  if (!url)
+    return misconfigured("OPENAI_BASE_URL '" + *config.openai_base_url + "' is not an http(s):// URL.", "openai");
+  backends::openai::OpenAiConfig openai;
+  openai.base = *url;
+  openai.api_key = config.openai_api_key;
+  openai.request_timeout = config.request_timeout;
+  openai.retry.max_attempts = config.max_attempts;
+  openai.client.connect_timeout = config.connect_timeout;
+  openai.client.ca_bundle_path = config.ca_bundle;
+  openai.client = http::proxy_options_from_environment(env, openai.client);
+
+  Wiring w;
+  if (config.openai_model) {
+    openai.model = *config.openai_model;
+  } else {
+    // Refusing to start beats guessing: a server with several models would answer with whichever we picked.
+    auto listed = backends::openai::list_models(openai);
+    if (auto* problem = std::get_if<std::string>(&listed))
+      throw std::runtime_error("LLAMACHAT_OPENAI_MODEL is unset and the model list could not be read: " + *problem);
+    const auto& names = std::get<std::vector<std::string>>(listed);
+    if (names.size() != 1) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw std::runtime_error("LLAMACHAT_OPENAI_MODEL is unset and " + openai.base.origin() + " lists " +
+                               std::to_string(names.size()) + " models" +
+                               (list.empty() ? std::string() : " (" + list + ")") +
+                               "; set LLAMACHAT_OPENAI_MODEL to one of them.");
+    }
+    openai.model = names.front();
+    w.info.push_back("model: " + openai.model + ", the only one the upstream lists (LLAMACHAT_OPENAI_MODEL is unset)");
+  }
+  w.info.push_back("backend: OpenAI-compatible server, model " + openai.model + ", endpoint " + openai.base.origin() +
+                   openai.base.path + (openai.api_key.empty() ? ", no API key" : ", API key from OPENAI_API_KEY"));
+  if (!openai.base.tls())
+    w.info.push_back("plain http:// to " + openai.base.origin() +
+                     ": allowed for the openai backend (self-hosted servers on a private network); prompts" +
+                     (openai.api_key.empty() ? std::string() : " and the API key") + " travel unencrypted");
+  for (const auto& warning : config.warnings) w.warnings.push_back(warning);
+  auto backend = std::make_shared<backends::openai::OpenAiBackend>(std::move(openai));
+  w.backend = backend;
+  w.shutdown = [backend] { backend->shutdown(); };
   return w;
 }
 
@@ -51,6 +104,7 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env) {
     };
     return w;
   }
+  if (config.backend == BackendKind::openai) return build_openai_backend(config, env);
   if (!config.region || config.region->empty())
     return misconfigured(
         "Missing AWS_REGION environment variable (or AWS_DEFAULT_REGION, or a region in the AWS profile).");
@@ -131,6 +185,7 @@ http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backen
   openai.policy = config.conversation;
   // Named even when the backend is misconfigured, so that requests for it get the configuration error.
   if (config.backend == BackendKind::bedrock && config.model_id) openai.model = *config.model_id;
+  if (config.backend == BackendKind::openai) openai.model = backend->info().model;
   options.mounts.push_back({std::string(api::openai::kPathPrefix), api::openai::make_openai_handler(backend, openai)});
   return api::make_router(std::move(backend), std::move(options));
 }

@@ -21,6 +21,8 @@ struct Wiring {
   std::function<void()> startup_probe;
 };
 
+// Throws std::runtime_error when the service must not start: the openai backend without
+// LLAMACHAT_OPENAI_MODEL whose upstream does not list exactly one model (the message lists them).
 Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
 // The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/).
@@ -32,14 +34,16 @@ http::ServerOptions server_options(const AppConfig& config);
 // service starts (health checks pass) and tells each caller exactly what to fix.
 class MisconfiguredBackend final : public chat::Backend {
  public:
-  explicit MisconfiguredBackend(std::string problem) : problem_(std::move(problem)) {}
-  chat::BackendInfo info() const override { return {"bedrock", "unconfigured", false}; }
+  explicit MisconfiguredBackend(std::string problem, std::string backend_name = "bedrock")
+      : problem_(std::move(problem)), backend_name_(std::move(backend_name)) {}
+  chat::BackendInfo info() const override { return {backend_name_, "unconfigured", false}; }
   boost::asio::awaitable<chat::Outcome> stream(chat::ChatRequest, chat::EventSink&) override {
     co_return chat::Error{chat::ErrorKind::configuration, problem_};
   }
 
  private:
   std::string problem_;
+  std::string backend_name_;
 };
 
 }  // namespace llamachat::app

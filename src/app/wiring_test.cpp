@@ -328,5 +328,36 @@ TEST(ServerOptions, EarlyErrorsUnderV1AreOpenAiErrorObjects) {
   EXPECT_EQ(chat.body(), R"({"error":"request body exceeds 10 bytes"})");
 }
 
+TEST_F(WiringTest, OpenAiWithoutBaseUrlIsMisconfigured) {
+  const Wiring w = wire({"--backend", "openai"});
+  EXPECT_EQ(w.backend->info().name, "openai");
+  const chat::Error e = expect_configuration_error(w);
+  EXPECT_TRUE(contains(e.message, "Missing OPENAI_BASE_URL")) << e.message;
+}
+
+TEST_F(WiringTest, OpenAiAllowsPlainHttpToAnyHostAndSaysSo) {
+  const Wiring w = wire({"--backend", "openai"}, {{"OPENAI_BASE_URL", "http://10.1.2.3:8000/v1"},
+                                                  {"LLAMACHAT_OPENAI_MODEL", "llama"},
+                                                  {"OPENAI_API_KEY", "sk-not-logged"}});
+  EXPECT_EQ(w.backend->info().name, "openai");
+  EXPECT_EQ(w.backend->info().model, "llama");
+  const std::string info = joined(w.info);
+  EXPECT_TRUE(contains(info, "plain http:// to http://10.1.2.3:8000")) << info;
+  EXPECT_TRUE(contains(info, "API key from OPENAI_API_KEY")) << info;
+  EXPECT_FALSE(contains(info + joined(w.warnings), "sk-not-logged"));
+  w.shutdown();
+}
+
+TEST_F(WiringTest, OpenAiWithoutModelRefusesToStartWhenTheListCannotBeRead) {
+  // Port 9 (discard) on loopback: nothing listens there in the test environment.
+  try {
+    wire({"--backend", "openai"}, {{"OPENAI_BASE_URL", "http://127.0.0.1:9/v1"}});
+    ADD_FAILURE() << "expected a refusal";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "LLAMACHAT_OPENAI_MODEL is unset")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "http://127.0.0.1:9/v1/models")) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace llamachat::app

@@ -21,6 +21,7 @@ enum class ErrorKind {
   bad_upstream_response,     // reply we cannot use: not JSON, no text, broken event-stream frame
   deadline_exceeded,         // our whole-request deadline ran out
   cancelled,                 // the client went away
+  context_length_exceeded,   // upstream 400: the prompt and max_tokens exceed the model's context window
   invalid_request,           // the request cannot be sent as it is (the caller's fault): the message names the
                              // field, e.g. a blank turn for Bedrock's Converse API; no upstream call was made
 };

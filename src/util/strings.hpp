@@ -65,4 +65,13 @@ inline std::string to_lower(std::string_view s) {
   return out;
 }
 
+// Shortens text quoted in an error message: at most `max` bytes, cut on a UTF-8 character boundary, then
+// "...". Text that fits comes back whole.
+inline std::string truncate_for_message(std::string_view text, std::size_t max = 200) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 continuation byte
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 }  // namespace llamachat::util

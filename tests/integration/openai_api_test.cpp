@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "openai/openai_upstream.hpp"
 #include "support/shared_dir.hpp"
 
 namespace llamachat::test {
@@ -501,8 +502,16 @@ TEST_P(OpenAiNpmClient, WholeAndStreamedRepliesWithAndWithoutUsage) {
   std::unique_ptr<Emulator> emulator;
   auto env = base_environment();
   std::string model = "offline";
+  std::unique_ptr<emulator::openai::OpenAiUpstream> upstream;
   if (GetParam() == "offline") {
     env["LLAMACHAT_BACKEND"] = "offline";
+  } else if (GetParam() == "openai") {
+    // The openai backend in front of the OpenAI-compatible test upstream.
+    upstream = std::make_unique<emulator::openai::OpenAiUpstream>();
+    model = "llama-3.3-70b-test";
+    env["LLAMACHAT_BACKEND"] = "openai";
+    env["OPENAI_BASE_URL"] = upstream->base_url();
+    env["LLAMACHAT_OPENAI_MODEL"] = model;
   } else {
     emulator = std::make_unique<Emulator>();
     env = emulator->bedrock_environment();
@@ -552,7 +561,7 @@ TEST_P(OpenAiNpmClient, WholeAndStreamedRepliesWithAndWithoutUsage) {
   EXPECT_EQ(refused.at("error").at("code"), "unsupported_value");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, OpenAiNpmClient, ::testing::Values("offline", "invoke", "converse"),
+INSTANTIATE_TEST_SUITE_P(Backends, OpenAiNpmClient, ::testing::Values("offline", "invoke", "converse", "openai"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -40,13 +40,6 @@ std::optional<std::uint64_t> uint_of(const json::value* v) {
 
 }  // namespace
 
-std::string truncate_for_message(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 continuation byte
-  return std::string(text.substr(0, cut)) + "...";
-}
-
 std::string encode_model_id(std::string_view model_id) { return util::percent_encode(model_id); }
 
 std::string_view iam_action(Operation operation) {

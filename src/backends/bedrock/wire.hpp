@@ -7,6 +7,7 @@
 
 #include "chat/error.hpp"
 #include "chat/types.hpp"
+#include "util/strings.hpp"
 
 namespace llamachat::backends::bedrock {
 
@@ -56,7 +57,6 @@ struct ParsedReply {
 // whose message names what came back (truncated to 200 characters).
 std::variant<ParsedReply, chat::Error> parse_reply(std::string_view body);
 
-// Shortens text for error messages: at most `max` bytes (on a UTF-8 boundary) followed by "...".
-std::string truncate_for_message(std::string_view text, std::size_t max = 200);
+using util::truncate_for_message;
 
 }  // namespace llamachat::backends::bedrock

@@ -20,8 +20,8 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// A JSON reply of /chat: {"<key>": "<text>"} with the backend named, written without a Response object.
-net::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std::string_view key,
+// A JSON reply of /chat: {"<key>": "<text>"} (a plain function: the body is built now, the write is awaited).
+net::awaitable<void> respond_text(http::Exchange& exchange, unsigned status, std::string_view key,
                                   std::string_view text, std::string_view backend, std::string_view retry_after = {}) {
   std::string body;
   body.reserve(text.size() + key.size() + 16);
@@ -30,12 +30,7 @@ net::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std
   body += "\":";
   http::append_json_quoted(body, text);
   body += '}';
-  std::array<http::FieldView, 4> fields{{{"Content-Type", "application/json; charset=utf-8"},
-                                         {"Cache-Control", "no-store"},
-                                         {"X-Llamachat-Backend", backend},
-                                         {"Retry-After", retry_after}}};
-  const std::size_t count = retry_after.empty() ? 3 : 4;
-  co_await exchange.respond_with(status, std::span<const http::FieldView>(fields.data(), count), std::move(body));
+  return respond_json(exchange, status, std::move(body), std::string(backend), std::string(retry_after));
 }
 
 http::Response json_response(unsigned status, std::string body, unsigned version) {
@@ -47,6 +42,16 @@ http::Response json_response(unsigned status, std::string body, unsigned version
 }
 
 }  // namespace
+
+net::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std::string body, std::string backend,
+                                  std::string retry_after) {
+  std::array<http::FieldView, 4> fields{{{"Content-Type", "application/json; charset=utf-8"},
+                                         {"Cache-Control", "no-store"},
+                                         {"X-Llamachat-Backend", backend},
+                                         {"Retry-After", retry_after}}};
+  const std::size_t count = retry_after.empty() ? 3 : 4;
+  co_await exchange.respond_with(status, std::span<const http::FieldView>(fields.data(), count), std::move(body));
+}
 
 std::string backend_label(const chat::Backend& backend) {
   const auto info = backend.info();
@@ -72,15 +77,15 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
                    "): " + error->message);
     const std::string retry_after =
         http_error.retry_after_seconds ? std::to_string(*http_error.retry_after_seconds) : std::string();
-    co_await respond_json(exchange, http_error.status, "error", http_error.message, label, retry_after);
+    co_await respond_text(exchange, http_error.status, "error", http_error.message, label, retry_after);
     co_return;
   }
   const std::string_view reply = util::trim(sink.text(), util::line_whitespace);
   if (reply.empty()) {
-    co_await respond_json(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
+    co_await respond_text(exchange, 502, "error", "Llama invocation failed: the model returned an empty reply", label);
     co_return;
   }
-  co_await respond_json(exchange, 200, "reply", reply, label);
+  co_await respond_text(exchange, 200, "reply", reply, label);
 }
 
 // Server-Sent Events: a delta per piece of text, then done or error.

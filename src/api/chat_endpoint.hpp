@@ -19,6 +19,12 @@ struct ChatEndpointOptions {
 // What X-Llamachat-Backend says for this backend: "offline" or the backend's name.
 std::string backend_label(const chat::Backend& backend);
 
+// A JSON reply written without a Response object: Content-Type, Cache-Control: no-store, the backend
+// label and, when set, Retry-After. Every argument is taken by value, so the awaitable owns what it
+// writes even when the caller returns it unawaited.
+boost::asio::awaitable<void> respond_json(http::Exchange& exchange, unsigned status, std::string body,
+                                          std::string backend, std::string retry_after = {});
+
 boost::asio::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backend,
                                          const ChatEndpointOptions& options);
 

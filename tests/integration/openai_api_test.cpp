@@ -62,8 +62,10 @@ TEST_F(OpenAiOffline, ModelsListTheConfiguredModel) {
   ASSERT_EQ(list.status, 200u) << list.body;
   EXPECT_EQ(list.body,
             R"({"object":"list","data":[{"id":"offline","object":"model","created":0,"owned_by":"llamachat"}]})");
+  EXPECT_EQ(list.header("X-Llamachat-Backend"), "offline");
   const auto one = http_request(service_->port, "GET", "/v1/models/offline");
   ASSERT_EQ(one.status, 200u) << one.body;
+  EXPECT_EQ(one.header("X-Llamachat-Backend"), "offline");
   EXPECT_EQ(one.json().at("id"), "offline");
   EXPECT_EQ(one.json().at("object"), "model");
   const auto missing = http_request(service_->port, "GET", "/v1/models/gpt-4o");

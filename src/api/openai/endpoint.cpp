@@ -32,19 +32,9 @@ net::awaitable<void> send(http::Exchange& exchange, http::Response response) {
   co_await exchange.respond(std::move(response));
 }
 
-net::awaitable<void> send_json(http::Exchange& exchange, unsigned status, std::string body, std::string_view label,
-                               std::string_view retry_after = {}) {
-  std::array<http::FieldView, 4> fields{{{"Content-Type", "application/json; charset=utf-8"},
-                                         {"Cache-Control", "no-store"},
-                                         {"X-Llamachat-Backend", label},
-                                         {"Retry-After", retry_after}}};
-  const std::size_t count = retry_after.empty() ? 3 : 4;
-  co_await exchange.respond_with(status, std::span<const http::FieldView>(fields.data(), count), std::move(body));
-}
-
 net::awaitable<void> send_error(http::Exchange& exchange, ApiError error, std::string label) {
   const std::string retry_after = error.retry_after_seconds ? std::to_string(*error.retry_after_seconds) : "";
-  co_await send_json(exchange, error.status, error_json(error), label, retry_after);
+  co_await respond_json(exchange, error.status, error_json(error), std::move(label), retry_after);
 }
 
 ApiError not_found(std::string message, std::string param, std::string code) {
@@ -114,7 +104,7 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
   const auto& completion = std::get<chat::Completion>(outcome);
   const std::string body = completion_json(ids, text.text(), finish_reason(completion.stop_reason),
                                            usage_of(completion, prompt_tokens, text.text().size()));
-  co_await send_json(exchange, 200, body, label);
+  co_await respond_json(exchange, 200, body, label);
 }
 
 // Data-only SSE as OpenAI streams: the role chunk, content chunks, the finish chunk, the usage chunk when
@@ -200,13 +190,13 @@ net::awaitable<void> handle_completions(http::Exchange& exchange, const Shared& 
 net::awaitable<void> handle_models(http::Exchange& exchange, const Shared& shared, std::string_view path,
                                    std::string label) {
   constexpr std::string_view kModels = "/v1/models";
-  if (path == kModels) return send_json(exchange, 200, model_list_json(shared.model, shared.owned_by), label);
+  if (path == kModels) return respond_json(exchange, 200, model_list_json(shared.model, shared.owned_by), label);
   // Model ids hold ':' and, as ARNs, '/': the path segment is percent-decoded.
   const std::string id = util::percent_decode(path.substr(kModels.size() + 1));
   if (id != shared.model)
     return send_error(exchange, not_found("the model '" + id + "' does not exist", "", "model_not_found"),
                       std::move(label));
-  return send_json(exchange, 200, model_json(shared.model, shared.owned_by), label);
+  return respond_json(exchange, 200, model_json(shared.model, shared.owned_by), label);
 }
 
 ApiError method_not_allowed(const http::Request& req, std::string_view path, std::string_view allowed) {

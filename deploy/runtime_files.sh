@@ -20,7 +20,7 @@ readonly runtime_uid=10001
 readonly binary_path=/usr/local/bin/llamachat
 readonly ca_bundle=/etc/ssl/certs/ca-certificates.crt
 
-mkdir -p "$root"
+install -d -m 0755 "$root"  # the container's /: traversable by the unprivileged user
 install -D -m 0755 "$binary" "$root$binary_path"
 
 # `ldd` prints "name => /path (addr)" for libraries and "/path (addr)" for the interpreter; the vDSO

@@ -150,6 +150,9 @@ class AppRunnerTemplate(unittest.TestCase, BedrockPolicy):
         self.assertEqual(env["AWS_REGION"], {"Ref": "AWS::Region"})
         self.assertEqual(env["BEDROCK_MODEL_ID"], PROFILE_ID)
         self.assertNotIn("LLAMACHAT_API_KEYS", env)
+        # Names starting AWSAPPRUNNER are reserved
+        # (https://docs.aws.amazon.com/apprunner/latest/api/API_ImageConfiguration.html).
+        self.assertFalse([name for name in env if name.startswith("AWSAPPRUNNER")])
         # App Runner ends a request after 120 s.
         self.assertLess(int(env["LLAMACHAT_REQUEST_TIMEOUT_MS"]), 120_000)
 

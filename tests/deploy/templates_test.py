@@ -67,8 +67,28 @@ def env_map(pairs):
     return {pair["Name"]: pair["Value"] for pair in pairs}
 
 
-class BedrockPolicy:
-    """Shared assertions on the role that calls Bedrock."""
+class TemplateChecks:
+    """What every template must satisfy; subclasses name their file in PATH."""
+
+    PATH = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = cfn_check.load(cls.PATH)
+        cls.r = cls.t["Resources"]
+
+    def role_named_by(self, getatt):
+        """The role resource that `!GetAtt Role.Arn` names."""
+        self.assertEqual(set(getatt), {"Fn::GetAtt"})
+        name, attribute = getatt["Fn::GetAtt"]
+        self.assertEqual(attribute, "Arn")
+        return self.r[name]
+
+    def test_validates(self):
+        self.assertEqual(cfn_check.check_template(self.t), [])
+
+    def test_no_wildcards_no_credentials(self):
+        self.assert_no_wildcards_or_credentials(self.PATH, self.t)
 
     def assert_least_privilege_bedrock(self, role):
         for region in US_PROFILE_REGIONS:
@@ -98,39 +118,31 @@ class BedrockPolicy:
         self.assertIsNone(re.search(r"arn:[^\s]*:\d{12}:", text), "hard-coded account id")
 
 
-class AppRunnerTemplate(unittest.TestCase, BedrockPolicy):
+class AppRunnerTemplate(TemplateChecks, unittest.TestCase):
+    PATH = APPRUNNER
+
     @classmethod
     def setUpClass(cls):
-        cls.t = cfn_check.load(APPRUNNER)
-        cls.r = cls.t["Resources"]
+        super().setUpClass()
         cls.service = cls.r["Service"]["Properties"]
 
-    def role_of(self, getatt):
-        self.assertEqual(set(getatt), {"Fn::GetAtt"})
-        name, attribute = getatt["Fn::GetAtt"]
-        self.assertEqual(attribute, "Arn")
-        return self.r[name]
-
-    def test_validates(self):
-        self.assertEqual(cfn_check.check_template(self.t), [])
-
     def test_access_role_trusts_the_build_principal_and_pulls_from_ecr(self):
-        role = self.role_of(self.service["SourceConfiguration"]["AuthenticationConfiguration"]["AccessRoleArn"])
+        role = self.role_named_by(self.service["SourceConfiguration"]["AuthenticationConfiguration"]["AccessRoleArn"])
         self.assertEqual(trusted_services(role), ["build.apprunner.amazonaws.com"])
         self.assertEqual([render(p, "us-east-1") for p in role["Properties"]["ManagedPolicyArns"]],
                          ["arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess"])
         self.assertEqual(statements(role), [])
 
     def test_instance_role_trusts_the_tasks_principal(self):
-        role = self.role_of(self.service["InstanceConfiguration"]["InstanceRoleArn"])
+        role = self.role_named_by(self.service["InstanceConfiguration"]["InstanceRoleArn"])
         self.assertEqual(trusted_services(role), ["tasks.apprunner.amazonaws.com"])
         self.assertNotIn("ManagedPolicyArns", role["Properties"])
 
     def test_instance_role_may_invoke_only_the_profile_and_its_models(self):
-        self.assert_least_privilege_bedrock(self.role_of(self.service["InstanceConfiguration"]["InstanceRoleArn"]))
+        self.assert_least_privilege_bedrock(self.role_named_by(self.service["InstanceConfiguration"]["InstanceRoleArn"]))
 
     def test_instance_role_reads_exactly_the_api_key_secret(self):
-        role = self.role_of(self.service["InstanceConfiguration"]["InstanceRoleArn"])
+        role = self.role_named_by(self.service["InstanceConfiguration"]["InstanceRoleArn"])
         secret = self.service["SourceConfiguration"]["ImageRepository"]["ImageConfiguration"][
             "RuntimeEnvironmentSecrets"]
         self.assertEqual([s["Name"] for s in secret], ["LLAMACHAT_API_KEYS"])
@@ -138,9 +150,6 @@ class AppRunnerTemplate(unittest.TestCase, BedrockPolicy):
         self.assertEqual(len(readers), 1)
         self.assertEqual(as_list(readers[0]["Action"]), ["secretsmanager:GetSecretValue"])
         self.assertEqual(as_list(readers[0]["Resource"]), [secret[0]["Value"]])
-
-    def test_no_wildcards_no_credentials(self):
-        self.assert_no_wildcards_or_credentials(APPRUNNER, self.t)
 
     def test_image_from_private_ecr_on_8080_with_the_profile(self):
         image = self.service["SourceConfiguration"]["ImageRepository"]
@@ -164,22 +173,18 @@ class AppRunnerTemplate(unittest.TestCase, BedrockPolicy):
         self.assertIn("30 April 2026", self.t["Description"])
 
 
-class EcsFargateTemplate(unittest.TestCase, BedrockPolicy):
+class EcsFargateTemplate(TemplateChecks, unittest.TestCase):
+    PATH = ECS
+
     @classmethod
     def setUpClass(cls):
-        cls.t = cfn_check.load(ECS)
-        cls.r = cls.t["Resources"]
+        super().setUpClass()
         cls.task = cls.r["TaskDefinition"]["Properties"]
         (cls.container,) = cls.task["ContainerDefinitions"]
         cls.env = env_map(cls.container["Environment"])
 
     def role(self, property_name):
-        getatt = self.task[property_name]["Fn::GetAtt"]
-        self.assertEqual(getatt[1], "Arn")
-        return self.r[getatt[0]]
-
-    def test_validates(self):
-        self.assertEqual(cfn_check.check_template(self.t), [])
+        return self.role_named_by(self.task[property_name])
 
     def test_both_roles_trust_ecs_tasks(self):
         self.assertEqual(trusted_services(self.role("TaskRoleArn")), ["ecs-tasks.amazonaws.com"])
@@ -201,8 +206,7 @@ class EcsFargateTemplate(unittest.TestCase, BedrockPolicy):
         (reader,) = statements(role)
         self.assertEqual(as_list(reader["Resource"]), [secret["ValueFrom"]])
 
-    def test_no_wildcards_no_credentials(self):
-        self.assert_no_wildcards_or_credentials(ECS, self.t)
+    def test_api_keys_are_not_plain_environment(self):
         self.assertNotIn("LLAMACHAT_API_KEYS", self.env)
 
     def test_container_settings(self):

@@ -9,8 +9,8 @@ checks what a deployment would otherwise find out the slow way:
   - each resource type is one this file knows, with its required properties and no unknown ones;
   - every Ref, GetAtt and Sub names a parameter, a pseudo parameter or a resource (and a known
     attribute); every condition named by Condition/!If/!Condition exists; DependsOn targets exist;
-  - a resource that exists only under a condition is referenced only where that condition holds
-    (inside the matching !If branch, or from something under the same condition);
+  - a resource that exists only under a condition is referenced or depended on only where that
+    condition holds (inside the matching !If branch, or from something under the same condition);
   - every parameter is used.
 Run: cfn_check.py TEMPLATE... (exit 1 and one line per problem when something is wrong).
 Property tables: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html
@@ -69,6 +69,8 @@ RESOURCE_TYPES = {
         {"DefaultActions", "LoadBalancerArn"},
         {"AlpnPolicy", "Certificates", "ListenerAttributes", "MutualAuthentication", "Port", "Protocol", "SslPolicy"},
         {"ListenerArn"}),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": (
+        {"Actions", "Conditions", "Priority"}, {"ListenerArn"}, {"IsDefault", "RuleArn"}),
     "AWS::ECS::Cluster": (
         set(),
         {"CapacityProviders", "ClusterName", "ClusterSettings", "Configuration", "DefaultCapacityProviderStrategy",
@@ -234,11 +236,14 @@ class Checker:
                 self.error(where, f"missing required property {prop}")
             for prop in set(props) - required - optional:
                 self.error(where, f"unknown property {prop} for {resource['Type']}")
+        held = self.condition_of(resource, where)
         depends = resource.get("DependsOn", [])
         for target in [depends] if isinstance(depends, str) else depends:
             if target not in self.resources:
                 self.error(where, f"DependsOn {target!r} is not a resource")
-        held = self.condition_of(resource, where)
+            elif self.resources[target].get("Condition") not in (None, *held):
+                self.error(where, f"DependsOn {target!r}, which exists only when "
+                                  f"{self.resources[target]['Condition']} holds")
         self.walk(props, where, held)
 
     def check_target(self, target, attribute, where, held):

@@ -261,6 +261,14 @@ class EcsFargateTemplate(TemplateChecks, unittest.TestCase):
         self.assertEqual(association["Properties"]["ResourceArn"], {"Ref": "LoadBalancer"})
         self.assertEqual(association["Properties"]["WebACLArn"], {"Fn::GetAtt": ["WebAcl", "Arn"]})
 
+    def test_http_redirects_to_https_when_a_certificate_is_given(self):
+        rule = self.r["HttpToHttpsRule"]
+        self.assertEqual(rule["Condition"], "HasCertificate")
+        self.assertEqual(rule["Properties"]["ListenerArn"], {"Ref": "HttpListener"})
+        (action,) = rule["Properties"]["Actions"]
+        self.assertEqual((action["Type"], action["RedirectConfig"]["Protocol"]), ("redirect", "HTTPS"))
+        self.assertEqual(self.r["HttpsListener"]["Condition"], "HasCertificate")
+
     def test_tasks_accept_traffic_only_from_the_load_balancer(self):
         (ingress,) = self.r["TaskSecurityGroup"]["Properties"]["SecurityGroupIngress"]
         self.assertEqual((ingress["FromPort"], ingress["ToPort"]), (8080, 8080))
@@ -342,6 +350,11 @@ Resources:
     def test_conditional_resource_referenced_unconditionally(self):
         self.assert_problem("Outputs:\n  X: {Value: !Ref Optional}\n", "only when IsX holds")
         self.assertEqual(self.problems("Outputs:\n  X: {Value: !If [IsX, !Ref Optional, none]}\n"), [])
+
+    def test_depends_on_a_conditional_resource(self):
+        self.assert_problem("  G:\n    Type: AWS::Logs::LogGroup\n    DependsOn: Optional\n", "exists only when IsX")
+        self.assertEqual(self.problems("  G:\n    Type: AWS::Logs::LogGroup\n    Condition: IsX\n"
+                                       "    DependsOn: Optional\n"), [])
 
     def test_missing_required_and_unknown_property(self):
         self.assert_problem("  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties: {Vpc: x}\n",

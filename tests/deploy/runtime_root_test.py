@@ -3,9 +3,10 @@
 
 Assembles a root with deploy/runtime_files.sh (the script the Dockerfile's builder runs to make the
 image's only layer), prints its size, then starts BINARY chrooted into it as uid 10001, in its own
-mount and PID namespaces with a fresh /proc (what a container runtime provides), on the offline
-backend on a free loopback port. Checks /healthz and /chat answer, that the process really is
-uid 10001 inside that root, and that SIGTERM ends it with exit code 0.
+mount and PID namespaces with the root read-only and a fresh /proc (what a container runtime
+provides), on the offline backend on a free loopback port. Checks /healthz and /chat answer, that
+the process really is uid 10001 without capabilities inside that root, and that SIGTERM ends it with
+exit code 0.
 
 Run: runtime_root_test.py BINARY   (ctest passes $<TARGET_FILE:llamachat>). Needs root for chroot,
 namespaces and the uid switch; otherwise it skips loudly with exit code 77.
@@ -28,6 +29,17 @@ RUNTIME_FILES = os.path.join(REPO, "deploy", "runtime_files.sh")
 RUNTIME_UID = 10001
 BINARY_IN_ROOT = "/usr/local/bin/llamachat"
 START_TIMEOUT_S = 60
+# Run in fresh mount and PID namespaces: make the root read-only (ECS sets ReadonlyRootFilesystem),
+# give it its own /proc as a container runtime does, then chroot as the unprivileged user.
+# Arguments: ROOT CHROOT UID:GID COMMAND...
+CONTAINER_START = """set -e
+root=$1 chroot=$2 user=$3
+shift 3
+mount --bind "$root" "$root"
+mount -o remount,bind,ro "$root"
+mount -t proc proc "$root/proc"
+exec "$chroot" --userspec="$user" "$root" "$@"
+"""
 BINARY = None
 
 
@@ -98,9 +110,9 @@ class RuntimeRoot(unittest.TestCase):
         for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        command = [shutil.which("unshare"), "--mount", "--pid", "--fork", f"--mount-proc={cls.root}/proc",
-                   shutil.which("chroot"), f"--userspec={RUNTIME_UID}:{RUNTIME_UID}", cls.root,
-                   BINARY_IN_ROOT, "--host", "127.0.0.1", "--port", "0"]
+        command = [shutil.which("unshare"), "--mount", "--pid", "--fork", "--propagation", "private",
+                   "/bin/sh", "-c", CONTAINER_START, "sh", cls.root, shutil.which("chroot"),
+                   f"{RUNTIME_UID}:{RUNTIME_UID}", BINARY_IN_ROOT, "--host", "127.0.0.1", "--port", "0"]
         cls.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         cls.output = Output(cls.process.stdout)
@@ -165,6 +177,14 @@ class RuntimeRoot(unittest.TestCase):
         self.assertEqual(os.path.realpath(os.readlink(f"/proc/{self.pid}/root")), os.path.realpath(self.root))
         self.assertEqual(os.readlink(f"/proc/{self.pid}/exe"), os.path.join(self.root, BINARY_IN_ROOT.lstrip("/")))
 
+    def test_4b_has_no_capabilities_and_a_read_only_root(self):
+        with open(f"/proc/{self.pid}/status", encoding="ascii") as f:
+            caps = {line.split(":")[0]: int(line.split()[1], 16) for line in f if line.startswith("Cap")}
+        self.assertEqual((caps["CapPrm"], caps["CapEff"]), (0, 0))
+        with open(f"/proc/{self.pid}/mountinfo", encoding="ascii") as f:
+            root_mount = next(line.split() for line in f if line.split()[4] == "/")
+        self.assertIn("ro", root_mount[5].split(","))
+
     def test_5_sigterm_exits_zero(self):
         os.kill(self.pid, signal.SIGTERM)
         try:
@@ -181,7 +201,10 @@ if __name__ == "__main__":
     BINARY = os.path.abspath(sys.argv.pop(1))
     if os.geteuid() != 0:
         skip_loudly("runtime_root_test needs root (chroot, namespaces, switching to uid 10001)")
-    for tool in ("unshare", "chroot", "ldd"):
+    for tool in ("unshare", "chroot", "ldd", "mount"):
         if shutil.which(tool) is None:
             skip_loudly(f"{tool} not found")
+    probe = subprocess.run([shutil.which("unshare"), "--mount", "--pid", "--fork", "true"], capture_output=True)
+    if probe.returncode != 0:
+        skip_loudly("cannot create mount and PID namespaces here: " + probe.stderr.decode(errors="replace").strip())
     unittest.main(verbosity=2)

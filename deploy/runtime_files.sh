@@ -25,7 +25,13 @@ install -D -m 0755 "$binary" "$root$binary_path"
 
 # `ldd` prints "name => /path (addr)" for libraries and "/path (addr)" for the interpreter; the vDSO
 # has no file. Each file is copied (dereferenced) to the path the dynamic loader will ask for.
-libraries=$(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+ldd_output=$(ldd "$binary")
+if grep -q 'not found' <<<"$ldd_output"; then
+  echo "runtime_files: $binary needs libraries this system lacks:" >&2
+  grep 'not found' <<<"$ldd_output" >&2
+  exit 1
+fi
+libraries=$(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$ldd_output" | sort -u)
 if [[ -z "$libraries" ]]; then
   echo "runtime_files: ldd found no libraries for $binary (static binary?)" >&2
   exit 1

@@ -434,7 +434,17 @@ try {
         const body = document.querySelector('[data-streaming="true"] .body');
         return body && body.textContent.includes('Emulated reply: Stop');
       });
-      if (how === 'Esc') await page.keyboard.press('Escape');
+      if (how === 'Esc') {
+        // The streaming cursor blinks, unless the user asked for reduced motion.
+        const animation = () => page.evaluate(() =>
+          getComputedStyle(document.querySelector('[data-streaming="true"] .body'), '::after').animationName);
+        const normal = await animation();
+        await page.emulateMedia({ reducedMotion: 'reduce' });
+        const reduced = await animation();
+        await page.emulateMedia({ reducedMotion: 'no-preference' });
+        check(normal === 'blink' && reduced === 'none', `prefers-reduced-motion stops the animation (${normal} -> ${reduced})`);
+        await page.keyboard.press('Escape');
+      }
       else await page.getByRole('button', { name: 'Stop', exact: true }).click();
       await replyDone(page);
       const text = await lastReply(page).textContent();

@@ -19,6 +19,7 @@ rules=(
   "backends/bedrock|^(api|app|http/server|backends/offline|backends/openai)/"
   "backends/openai|^(api|app|http/server|aws/sigv4|aws/event_stream|aws/credentials|backends/offline|backends/bedrock)/"
   "api|^(aws|backends|app)/"
+  "api/ui|^(aws|backends|app|chat|http|api/openai)/"
 )
 for rule in "${rules[@]}"; do
   folder=${rule%%|*}
@@ -38,7 +39,7 @@ if grep -rn --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' --exclude
   status=1
 fi
 # Pure cores never see Beast or the JSON library.
-if grep -rln --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' -E '#include <boost/(beast|json)' aws/sigv4 aws/event_stream aws/retry chat util; then
+if grep -rln --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' -E '#include <boost/(beast|json)' aws/sigv4 aws/event_stream aws/retry chat util api/ui; then
   echo "layering violation: the files above are pure cores but include Beast or Boost.JSON"
   status=1
 fi

@@ -3,7 +3,7 @@
 #include <array>
 #include <string_view>
 
-#include "api/ui/embedded_files.hpp"
+#include "api/ui/asset_serving.hpp"
 
 namespace llamachat::api {
 namespace net = boost::asio;
@@ -11,39 +11,23 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// Served pages may load only our own scripts and styles, and never be framed.
-constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-std::string_view content_type_for(std::string_view path) {
-  if (path.ends_with(".html")) return "text/html; charset=utf-8";
-  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
-  if (path.ends_with(".css")) return "text/css; charset=utf-8";
-  if (path.ends_with(".svg")) return "image/svg+xml";
-  return "application/octet-stream";
-}
-
-const ui::EmbeddedFile* find_asset(std::string_view path) {
-  if (path == "/") path = "/index.html";
-  if (path == "/favicon.ico") path = "/favicon.svg";
-  for (const auto& file : ui::embedded_files())
-    if (file.path == path) return &file;
-  return nullptr;
-}
-
-http::Response asset_response(const ui::EmbeddedFile& file, const http::Request& req, const chat::BackendInfo& info) {
-  http::Response res{bhttp::status::ok, req.version()};
-  res.set(bhttp::field::content_type, content_type_for(file.path));
-  res.set(bhttp::field::cache_control, "no-cache");
+// The answer the pure core chose (api/ui/asset_serving.hpp), with the security headers of every page.
+http::Response asset_response(const ui::EmbeddedFile& file, const http::Request& req, std::string_view query,
+                              const chat::BackendInfo& info) {
+  const ui::AssetAnswer answer =
+      ui::answer_asset(file, {file.path, query, req[bhttp::field::accept_encoding], req[bhttp::field::if_none_match]});
+  http::Response res{static_cast<bhttp::status>(answer.status), req.version()};
+  res.set(bhttp::field::content_type, answer.content_type);
+  res.set(bhttp::field::cache_control, answer.cache_control);
+  res.set(bhttp::field::etag, answer.etag);
+  res.set(bhttp::field::vary, "Accept-Encoding");
+  if (answer.gzip) res.set(bhttp::field::content_encoding, "gzip");
+  res.set("Content-Security-Policy", ui::kContentSecurityPolicy);
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
-  if (file.path.ends_with(".html")) {
-    res.set("Content-Security-Policy", kContentSecurityPolicy);
-    res.set("X-Frame-Options", "DENY");
-  }
+  res.set("X-Frame-Options", "DENY");
   res.set("X-Llamachat-Backend", info.offline ? "offline" : info.name);
-  res.body() = std::string(file.content);
+  res.body() = std::string(answer.body);
   return res;
 }
 
@@ -83,7 +67,8 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
   return [backend, shared_options](http::Exchange& exchange) -> net::awaitable<void> {
     const http::Request& req = exchange.request();
     std::string_view target = req.target();
-    const std::string_view path = target.substr(0, target.find('?'));
+    const std::size_t question = target.find('?');
+    const std::string_view path = target.substr(0, question);
     const auto method = req.method();
     const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
 
@@ -97,9 +82,10 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     }
     for (const Mount& mount : shared_options->mounts)
       if (path.starts_with(mount.prefix)) return mount.handler(exchange);
-    if (const ui::EmbeddedFile* asset = find_asset(path)) {
+    if (const ui::EmbeddedFile* asset = ui::find_asset(ui::embedded_files(), path)) {
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
-      return send(exchange, asset_response(*asset, req, backend->info()));
+      const std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1);
+      return send(exchange, asset_response(*asset, req, query, backend->info()));
     }
     return send(exchange,
                 http::json_error_response(

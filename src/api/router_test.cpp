@@ -71,7 +71,10 @@ TEST(Router, IndexPageWithSecurityHeaders) {
   EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
   EXPECT_NE(res.body().find("<html"), std::string::npos);
   EXPECT_NE(res["Content-Security-Policy"].find("frame-ancestors 'none'"), std::string::npos);
-  EXPECT_NE(res["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(res["Content-Security-Policy"].find("default-src 'self'"), std::string::npos);
+  EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-cache");
+  EXPECT_EQ(res[bhttp::field::etag].front(), '"');
   EXPECT_EQ(res["X-Frame-Options"], "DENY");
   EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
   EXPECT_EQ(res["X-Llamachat-Backend"], "bedrock");
@@ -85,7 +88,45 @@ TEST(Router, StaticAssetsHaveTheirContentTypes) {
   EXPECT_EQ(icon.result_int(), 200u);
   EXPECT_EQ(icon[bhttp::field::content_type], "image/svg+xml");
   EXPECT_EQ(icon.body(), call(bhttp::verb::get, "/favicon.svg").body());
-  EXPECT_EQ(call(bhttp::verb::get, "/app.js").count("Content-Security-Policy"), 0u);
+  EXPECT_EQ(call(bhttp::verb::get, "/app.js")["Content-Security-Policy"],
+            call(bhttp::verb::get, "/")["Content-Security-Policy"]);
+}
+
+http::Response get_with(std::string target, std::initializer_list<std::pair<bhttp::field, std::string>> fields) {
+  http::Request req{bhttp::verb::get, target, 11};
+  for (const auto& [name, value] : fields) req.set(name, value);
+  RecordingExchange exchange(std::move(req));
+  auto handler =
+      make_router(std::make_shared<EchoBackend>(chat::BackendInfo{"offline", "offline", true}), RouterOptions{});
+  test::run_async(handler(exchange));
+  EXPECT_EQ(exchange.responses.size(), 1u) << target;
+  return exchange.responses.empty() ? http::Response{} : exchange.responses[0];
+}
+
+TEST(Router, AssetsAreGzippedWhenAcceptedAndRevalidatedWithEtags) {
+  const auto plain = get_with("/app.js", {});
+  const auto gzipped = get_with("/app.js", {{bhttp::field::accept_encoding, "gzip, deflate, br"}});
+  EXPECT_EQ(plain.count(bhttp::field::content_encoding), 0u);
+  EXPECT_EQ(gzipped[bhttp::field::content_encoding], "gzip");
+  EXPECT_EQ(gzipped[bhttp::field::vary], "Accept-Encoding");
+  EXPECT_LT(gzipped.body().size(), plain.body().size());
+  EXPECT_NE(gzipped[bhttp::field::etag], plain[bhttp::field::etag]);
+  const auto not_modified =
+      get_with("/app.js", {{bhttp::field::accept_encoding, "gzip"},
+                           {bhttp::field::if_none_match, std::string(gzipped[bhttp::field::etag])}});
+  EXPECT_EQ(not_modified.result_int(), 304u);
+  EXPECT_TRUE(not_modified.body().empty());
+  EXPECT_EQ(not_modified[bhttp::field::etag], gzipped[bhttp::field::etag]);
+  EXPECT_EQ(get_with("/app.js", {{bhttp::field::if_none_match, "\"stale\""}}).result_int(), 200u);
+}
+
+TEST(Router, PageNamesVersionedAssetsThatCacheForLong) {
+  const std::string page = get_with("/", {}).body();
+  const std::size_t at = page.find("/app.js?v=");
+  ASSERT_NE(at, std::string::npos);
+  const std::string versioned = page.substr(at, page.find('"', at) - at);
+  EXPECT_EQ(get_with(versioned, {})[bhttp::field::cache_control], "public, max-age=31536000, immutable");
+  EXPECT_EQ(get_with("/app.js?v=0", {})[bhttp::field::cache_control], "no-cache");
 }
 
 TEST(Router, OfflineBackendIsAdvertised) {

@@ -29,7 +29,7 @@ struct AppConfig {
   std::optional<std::string> openai_model;       // LLAMACHAT_OPENAI_MODEL; unset: the one GET /models lists
   std::chrono::milliseconds request_timeout{110'000};
   std::chrono::milliseconds connect_timeout{3'000};
-  std::chrono::milliseconds offline_delay{0};
+  std::chrono::milliseconds offline_delay{25};  // paces the demo like a model; tests that need speed set 0
   std::chrono::milliseconds sse_keep_alive{15'000};
   int max_attempts = 3;  // AWS_MAX_ATTEMPTS
   std::string log_level = "info";

@@ -57,7 +57,7 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_EQ(c.bedrock_api, "invoke");
   EXPECT_EQ(c.request_timeout, std::chrono::milliseconds(110'000));
   EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(3'000));
-  EXPECT_EQ(c.offline_delay, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.offline_delay, std::chrono::milliseconds(25));
   EXPECT_EQ(c.max_attempts, 3);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_TRUE(c.warnings.empty());

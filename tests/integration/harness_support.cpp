@@ -21,6 +21,7 @@ std::map<std::string, std::string> base_environment() {
   env["AWS_EC2_METADATA_DISABLED"] = "true";
   env["AWS_CONFIG_FILE"] = "/nonexistent/llamachat-test-config";
   env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/llamachat-test-credentials";
+  env["LLAMACHAT_OFFLINE_DELAY_MS"] = "0";  // the offline backend's demo pacing would only slow the tests
   return env;
 }
 

@@ -137,19 +137,58 @@ TEST_F(OfflineService, PageIsServedFromTheBinary) {
   const auto r = http_request(port(), "GET", "/");
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_NE(r.body.find("id=\"chat-box\""), std::string::npos);
-  EXPECT_NE(r.body.find("id=\"send-btn\""), std::string::npos);
+  EXPECT_NE(r.body.find("id=\"log\""), std::string::npos);
+  EXPECT_NE(r.body.find("id=\"send\""), std::string::npos);
   EXPECT_NE(r.body.find("rel=\"icon\""), std::string::npos);
-  EXPECT_NE(r.header("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  const std::string csp = r.header("Content-Security-Policy");
+  for (const char* directive : {"default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+                                "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"})
+    EXPECT_NE(csp.find(directive), std::string::npos) << directive << " in " << csp;
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+  EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(r.header("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(r.header("Cache-Control"), "no-cache");
   EXPECT_EQ(r.header("X-Llamachat-Backend"), "offline");
-  for (const char* asset : {"/app.js", "/style.css", "/favicon.svg", "/favicon.ico"}) {
+  for (const char* asset : {"/app.js", "/markdown.js", "/style.css", "/favicon.svg", "/favicon.ico"}) {
     const auto a = http_request(port(), "GET", asset);
     EXPECT_EQ(a.status, 200u) << asset;
     EXPECT_FALSE(a.body.empty()) << asset;
+    EXPECT_EQ(a.header("X-Content-Type-Options"), "nosniff") << asset;
   }
-  const auto js = http_request(port(), "GET", "/app.js");
+  const auto js = http_request(port(), "GET", "/markdown.js");
   EXPECT_NE(js.body.find("textContent"), std::string::npos);
   EXPECT_EQ(js.body.find("innerHTML"), std::string::npos) << "model text must never be inserted as HTML";
+}
+
+// Over the wire: gzip when accepted, a strong ETag per representation, 304 on If-None-Match, and versioned
+// URLs (as the page names its assets) cached for long.
+TEST_F(OfflineService, AssetsAreCompressedValidatedAndVersioned) {
+  const auto plain = http_request(port(), "GET", "/app.js");
+  const auto gzipped = http_request(port(), "GET", "/app.js", "", {{"Accept-Encoding", "gzip, deflate"}});
+  ASSERT_EQ(gzipped.status, 200u);
+  EXPECT_EQ(gzipped.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(gzipped.header("Vary"), "Accept-Encoding");
+  ASSERT_GE(gzipped.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gzipped.body[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(gzipped.body[1]), 0x8b);
+  EXPECT_LT(gzipped.body.size(), plain.body.size());
+  EXPECT_EQ(plain.header("Content-Encoding"), "");
+  const std::string etag = gzipped.header("ETag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_NE(etag, plain.header("ETag"));
+  const auto again = http_request(port(), "GET", "/app.js", "", {{"Accept-Encoding", "gzip"}, {"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304u);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(again.header("ETag"), etag);
+  EXPECT_EQ(http_request(port(), "GET", "/app.js", "", {{"If-None-Match", "\"other\""}}).status, 200u);
+
+  const std::string page = http_request(port(), "GET", "/").body;
+  const std::size_t at = page.find("/app.js?v=");
+  ASSERT_NE(at, std::string::npos) << page;
+  const auto versioned = http_request(port(), "GET", page.substr(at, page.find('"', at) - at));
+  EXPECT_EQ(versioned.status, 200u);
+  EXPECT_EQ(versioned.header("Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(versioned.body, plain.body);
 }
 
 TEST_F(OfflineService, HeadReturnsHeadersOnly) {

@@ -682,6 +682,18 @@ class Instance:
         bound = a.concurrency + 8  # the pool never holds more than were in flight at once (plus probes)
         self.check(census["upstream"] <= bound, f"pooled upstream connections within {bound}: {census['upstream']}")
         self.check(census["other_sockets"] == 0, f"no socket to an unknown peer: {census['other_sockets']}")
+        if self.backend == "openai":
+            # This upstream never closes an idle connection: each one it still has open must be one that
+            # llamachat still holds, idle in its pool.
+            while True:
+                _, stats = await asyncio.to_thread(upstream_busy, self.backend, self.upstream.port)
+                upstream_open = stats.get("open_connections", 0) - 1  # minus the connection asking
+                pooled = self.census()["upstream"]
+                if upstream_open <= pooled or time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(0.1)
+            self.check(upstream_open <= pooled,
+                       f"each connection open at the upstream is held by llamachat's pool: {upstream_open} <= {pooled}")
         status, doc = await asyncio.to_thread(get_json, self.service.port, "/healthz", 10)
         self.check(status == 200, f"/healthz answers 200 after the load: {status}")
         self.check(not self.health_failures, f"/healthz answered during the load: {self.health_failures[:5]}")

@@ -501,8 +501,10 @@ class Load:
         return ("half_close", await self.half_closed(tag))
 
     async def never_read(self, tag):
-        path, body = (("/chat", self.chat_body(f"{tag} [[emulate:words=20000]]", True)) if self.rng.random() < 0.5
-                      else ("/v1/chat/completions", self.v1_body(tag, "[[emulate:words=20000]]", True)))
+        # 1500 words: more than the socket buffers hold, and cheap for the upstreams, which build a whole
+        # stream at once on their one thread (20000 words took the emulator seconds, stalling everyone).
+        path, body = (("/chat", self.chat_body(f"{tag} [[emulate:words=1500]]", True)) if self.rng.random() < 0.5
+                      else ("/v1/chat/completions", self.v1_body(tag, "[[emulate:words=1500]]", True)))
         reader, writer = await connect(self.port, receive_buffer=4096)
         writer.write(request_bytes("POST", path, self.port, body))
         await writer.drain()
@@ -580,10 +582,13 @@ def get_json(port, path, timeout=5):
 
 
 def upstream_busy(backend, port):
-    """The upstream's count of what must drain to nothing once every client has left."""
-    status, stats = get_json(port, "/_emulator/stats")
-    if status != 200:
-        return None, {}
+    """The upstream's count of what must drain to nothing once every client has left (None: no answer)."""
+    try:
+        status, stats = get_json(port, "/_emulator/stats", timeout=10)
+    except OSError as e:
+        return None, {"error": repr(e)}
+    if status != 200 or not isinstance(stats, dict):
+        return None, {"status": status}
     if backend == "bedrock":
         return stats["open_connections"] - 1, stats  # minus the connection asking
     return stats["responses_in_progress"], stats
@@ -600,6 +605,8 @@ class Instance:
         self.samples = []  # (t, rss, census)
         self.health_failures = []
         self.checks = []  # (ok, text)
+        self.before, self.after, self.upstream_stats = collections.Counter(), collections.Counter(), {}
+        self.rss, self.rss_before, self.load_seconds = None, 0, 0.0
         env = base_environment()
         if backend == "bedrock":
             self.upstream = Child("bedrock-emulator", [args.emulator, "--host", "127.0.0.1", "--port", "0",
@@ -645,6 +652,12 @@ class Instance:
             await asyncio.sleep(self.args.sample_interval)
 
     async def run(self):
+        try:
+            await self.run_and_check()
+        except Exception as e:  # a broken harness step is a failed run, reported with the rest
+            self.check(False, f"the soak ran to its end: {e!r}")
+
+    async def run_and_check(self):
         a = self.args
         await asyncio.sleep(0.5)
         self.before = self.census()
@@ -664,7 +677,7 @@ class Instance:
         # Upstream responses end once their clients have left.
         deadline = time.monotonic() + a.settle_seconds
         busy, stats = await asyncio.to_thread(upstream_busy, self.backend, self.upstream.port)
-        while busy and time.monotonic() < deadline:
+        while busy != 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
             busy, stats = await asyncio.to_thread(upstream_busy, self.backend, self.upstream.port)
         what = "open upstream connections" if self.backend == "bedrock" else "upstream responses in progress"

@@ -3,14 +3,14 @@
 #   make test   installs what is missing, builds, runs every test, prints line coverage of src/
 #               (one build with coverage AND AddressSanitizer + UndefinedBehaviorSanitizer: every test
 #               runs under the sanitizers, and the coverage gate is checked on the same run)
-# More: make build, make sanitize (sanitizers without coverage), make bench, make clean,
+# More: make build, make sanitize (sanitizers without coverage), make bench, make soak, make clean,
 #       make format (clang-format in place), make tidy (clang-tidy over src/), make lint (every static check).
 # Each build is a preset of CMakePresets.json (build/<preset>): release, test, asan, bench, dev, tsan.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 COVERAGE_MIN ?= 85
 
-.PHONY: run build test sanitize bench bench-build clean setup-run setup-test format tidy lint
+.PHONY: run build test sanitize bench bench-build clean setup-run setup-test format tidy lint soak
 
 setup-run:
 	@scripts/setup.sh run
@@ -41,6 +41,18 @@ sanitize: setup-test
 
 bench:
 	bench/run.sh $(BENCH_ARGS)
+
+# The soak test, long form (tests/soak/soak.py): an optimised build of llamachat and both test upstreams,
+# SOAK_SECONDS of mixed load with injected faults; prints the RSS and descriptor figures. SOAK_ARGS adds options
+# (e.g. --concurrency 32, --half-close-lenient while a half-closed client may go unanswered).
+SOAK_SECONDS ?= 300
+SOAK_ARGS ?=
+soak: setup-test
+	cmake -S . -B build/soak -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMACHAT_BUILD_TESTS=ON -DLLAMACHAT_BUILD_BENCH=OFF
+	cmake --build build/soak -j $(JOBS) --target llamachat llamachat-bedrock-emulator llamachat-openai-upstream
+	/usr/bin/python3 tests/soak/soak.py --llamachat build/soak/src/llamachat \
+	  --emulator build/soak/emulator/llamachat-bedrock-emulator \
+	  --openai-upstream build/soak/emulator/llamachat-openai-upstream --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 format:
 	tools/format.sh

@@ -73,6 +73,8 @@ bool apply(std::string_view directive, Directives& out) {
     if (name == "nonjson") return out.nonjson = true;
     if (name == "drop") return out.drop = true;
     if (name == "drop_mid_body") return out.drop_mid_body = true;
+    if (name == "reset") return out.drop = out.reset = true;
+    if (name == "reset_mid_body") return out.drop_mid_body = out.reset = true;
     if (name == "broken_frame") return out.broken_frame_at = 1, true;
     if (name == "stall") return out.stall_at = 1, true;
     return false;

@@ -40,6 +40,7 @@ struct Directives {
   bool nonjson = false;                            // 200 with a body (or stream chunk) that is not JSON
   bool drop = false;                               // close the connection without replying
   bool drop_mid_body = false;                      // send headers and half of the body, then close
+  bool reset = false;                              // drop / drop_mid_body close with a TCP reset (RST), not a FIN
   std::optional<std::chrono::milliseconds> slow;   // before the response headers
   std::optional<std::chrono::milliseconds> delay;  // between stream events
   std::optional<std::size_t> chunk;                // write the body in pieces of this many bytes

@@ -19,6 +19,26 @@ TEST(Directives, FaultsAndFlags) {
   EXPECT_EQ(d.applied, (std::vector<std::string>{"throttle", "503", "nonjson", "drop_mid_body"}));
 }
 
+TEST(Directives, ResetsAreAbortiveDrops) {
+  Directives before_reply;
+  EXPECT_TRUE(apply_directive("reset", before_reply));
+  EXPECT_TRUE(before_reply.drop);
+  EXPECT_TRUE(before_reply.reset);
+  EXPECT_FALSE(before_reply.drop_mid_body);
+
+  Directives mid_body;
+  EXPECT_TRUE(apply_directive("reset_mid_body", mid_body));
+  EXPECT_TRUE(mid_body.drop_mid_body);
+  EXPECT_TRUE(mid_body.reset);
+  EXPECT_FALSE(mid_body.drop);
+
+  Directives orderly;
+  EXPECT_TRUE(apply_directive("drop", orderly));
+  EXPECT_FALSE(orderly.reset);  // a plain drop closes with a FIN
+  EXPECT_FALSE(apply_directive("reset=1", orderly));
+  EXPECT_FALSE(apply_directive("reset@2", orderly));
+}
+
 TEST(Directives, Values) {
   Directives d;
   EXPECT_TRUE(apply_directive("shape=choices", d));

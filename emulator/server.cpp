@@ -284,20 +284,26 @@ net::awaitable<bool> write_all(Stream& stream, std::string_view data) {
   co_return !ec;
 }
 
-void close_now(Connection& conn) {
+// Closes the connection at once: with a FIN, or with `reset` a TCP RST (SO_LINGER with a zero timeout makes
+// close() discard unsent data and reset the connection, see socket(7)).
+void close_now(Connection& conn, bool reset = false) {
   boost::system::error_code ignored;
-  conn.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  if (reset) {
+    conn.socket.set_option(net::socket_base::linger(true, 0), ignored);
+  } else {
+    conn.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  }
   conn.socket.close(ignored);
 }
 
 // Writes a complete response with Content-Length, in `piece`-byte writes when piece > 0; with drop_mid_body only
-// the head and the first half of the body are written, then the connection is closed.
+// the head and the first half of the body are written, then the connection is closed (reset with `reset`).
 // `before_last_write` runs just before the final bytes go out, so that observers who have the whole response also
 // see the state it produced.
 template <class Stream>
 net::awaitable<WriteResult> write_response(Server::Impl& impl, Stream& stream, Connection& conn, const Response& r,
                                            bool keep_alive, std::size_t piece = 0, bool drop_mid_body = false,
-                                           const std::function<void()>& before_last_write = {}) {
+                                           bool reset = false, const std::function<void()>& before_last_write = {}) {
   if (r.counted) impl.state.response(r.status);
   if (before_last_write && !drop_mid_body && r.body.empty()) before_last_write();
   const std::string head = render_head(r.status, r.fields, keep_alive, r.body.size());
@@ -310,7 +316,7 @@ net::awaitable<WriteResult> write_response(Server::Impl& impl, Stream& stream, C
     if (!co_await write_all(stream, part)) co_return WriteResult::peer_gone;
   }
   if (drop_mid_body) {
-    close_now(conn);
+    close_now(conn, reset);
     co_return WriteResult::dropped;
   }
   co_return WriteResult::completed;
@@ -351,7 +357,7 @@ net::awaitable<WriteResult> write_stream(Server::Impl& impl, Stream& stream, Con
         written += n;
       }
       if (written >= drop_after) {
-        close_now(conn);
+        close_now(conn, d.reset);
         co_return WriteResult::dropped;
       }
     }
@@ -457,8 +463,9 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
       impl->state.record(rec);
       recorded = true;
     };
-    const WriteResult result = co_await write_response(*impl, stream, conn, r, keep_alive, piece,
-                                                       d != nullptr && d->drop_mid_body, record_before_last_write);
+    const WriteResult result =
+        co_await write_response(*impl, stream, conn, r, keep_alive, piece, d != nullptr && d->drop_mid_body,
+                                d != nullptr && d->reset, record_before_last_write);
     if (result == WriteResult::dropped) impl->state.connection_dropped();
     if (result == WriteResult::peer_gone && !impl->stopping) impl->state.request_abandoned();
     if (!recorded) impl->state.record(std::move(rec));
@@ -520,7 +527,7 @@ net::awaitable<bool> handle_model(ImplPtr impl, Stream& stream, Connection& conn
     impl->state.connection_dropped();
     impl->state.record(std::move(rec));
     co_await stop_watch(conn, watch);
-    close_now(conn);
+    close_now(conn, d.reset);
     co_return false;
   }
 

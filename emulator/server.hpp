@@ -36,8 +36,8 @@ struct Config {
   bool strict_on_demand = true;             // answer the on-demand ValidationException like AWS (README)
   std::size_t max_body_bytes = 25'000'000;  // Bedrock's InvokeModel body limit
   std::chrono::seconds max_clock_skew{15 * 60};
-  std::chrono::seconds idle_timeout{120};    // keep-alive connection with no request
-  util::Clock clock = util::system_clock();  // wall clock for X-Amz-Date checks
+  std::chrono::milliseconds idle_timeout{120'000};  // a keep-alive connection with no request is closed after it
+  util::Clock clock = util::system_clock();         // wall clock for X-Amz-Date checks
 };
 
 class Server {

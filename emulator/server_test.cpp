@@ -558,6 +558,35 @@ TEST_F(EmulatorTest, DropMidBodySendsHalfABody) {
   EXPECT_EQ(r.error, http::error::partial_message);
 }
 
+TEST_F(EmulatorTest, DropIsAnOrderlyCloseAndResetIsATcpReset) {
+  const Reply dropped = invoke("[[emulate:drop]]");
+  EXPECT_EQ(dropped.error, http::error::end_of_stream);
+  const Reply reset = invoke("[[emulate:reset]]");
+  EXPECT_EQ(reset.status, 0u);
+  EXPECT_EQ(reset.error, net::error::connection_reset);
+  EXPECT_EQ(server_->state().stats().dropped_connections, 2u);
+}
+
+TEST_F(EmulatorTest, ResetMidBodySendsHalfABodyThenAReset) {
+  const Reply r = invoke("[[emulate:reset_mid_body]] a fairly long reply so that half of it is a real cut");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.error, net::error::connection_reset);
+}
+
+TEST_F(EmulatorTest, IdleTimeoutClosesAQuietKeepAliveConnection) {
+  Config config;
+  config.idle_timeout = std::chrono::milliseconds(50);
+  start(config);
+  Client c(port());
+  Req r;
+  r.target = model_target(kProfile, "invoke");
+  r.body = prompt_body("then silence");
+  EXPECT_EQ(c.send(r).status, 200u);
+  const Reply after_idle = c.read();  // no second request: the emulator closes the connection
+  EXPECT_EQ(after_idle.error, http::error::end_of_stream);
+  ASSERT_TRUE(eventually([&] { return server_->state().stats().open_connections == 0; }));
+}
+
 TEST_F(EmulatorTest, ChunkedNonStreamBodyIsIntact) {
   const Reply r = invoke("pieces of three [[emulate:chunk=3]]");
   EXPECT_EQ(r.status, 200u);

@@ -33,6 +33,7 @@ Options:
   --strict-on-demand BOOL   refuse the Llama 3.3 base model id outside us-east-2 like AWS (default true)
   --no-strict-on-demand     same as --strict-on-demand false
   --max-body-bytes N        request body limit (default 25000000)
+  --idle-timeout-ms N       close a keep-alive connection after N ms without a request (default 120000)
   --log-level LEVEL         debug|info|warn|error (default warn)
   --help                    show this text
 
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
       if (!parse_number(v, config.chunk_size)) return usage_error("bad --chunk-size");
     } else if (arg == "--max-body-bytes") {
       if (!parse_number(v, config.max_body_bytes)) return usage_error("bad --max-body-bytes");
+    } else if (arg == "--idle-timeout-ms") {
+      if (!parse_number(v, n) || n == 0) return usage_error("bad --idle-timeout-ms (a positive number)");
+      config.idle_timeout = std::chrono::milliseconds(n);
     } else if (arg == "--strict-on-demand") {
       if (!parse_bool(v, config.strict_on_demand)) return usage_error("bad --strict-on-demand (true|false)");
     } else if (arg == "--log-level") {

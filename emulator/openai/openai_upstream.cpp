@@ -17,6 +17,8 @@ struct OpenAiUpstream::State {
   mutable std::mutex mutex;
   std::vector<RecordedRequest> requests;
   std::size_t closed_by_client = 0;
+  std::size_t responses_in_progress = 0;       // requests whose handler has not returned yet
+  const test::TestHttpServer* http = nullptr;  // set once the server exists; read for its connection counters
 
   std::size_t record(RecordedRequest r) {
     std::lock_guard lock(mutex);
@@ -158,7 +160,7 @@ net::awaitable<void> stream_reply(test::TestExchange& exchange, const Parsed& p,
   const std::size_t half = events.size() / 2;
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (d.drop_mid_body && i == half) {
-      exchange.close();
+      d.reset ? exchange.reset() : exchange.close();
       co_return;
     }
     if (d.stall_at && i == *d.stall_at) {
@@ -272,7 +274,45 @@ test::TestResponse planned_response(Plan& plan) {
   return response;
 }
 
+// Counts a request as in progress for as long as its handler runs, however it ends.
+class InProgress {
+ public:
+  explicit InProgress(OpenAiUpstream::State& state) : state_(state) {
+    std::lock_guard lock(state_.mutex);
+    ++state_.responses_in_progress;
+  }
+  ~InProgress() {
+    std::lock_guard lock(state_.mutex);
+    --state_.responses_in_progress;
+  }
+  InProgress(const InProgress&) = delete;
+  InProgress& operator=(const InProgress&) = delete;
+
+ private:
+  OpenAiUpstream::State& state_;
+};
+
+// GET /_emulator/stats, as the Bedrock emulator names its counters (emulator/README.md, "Control API").
+test::TestResponse stats_response(OpenAiUpstream::State& state) {
+  json::object stats;
+  std::lock_guard lock(state.mutex);
+  std::size_t chat = 0;
+  for (const auto& r : state.requests) chat += r.target.ends_with("/chat/completions") ? 1 : 0;
+  stats["chat_requests"] = chat;
+  stats["closed_by_client"] = state.closed_by_client;
+  stats["responses_in_progress"] = state.responses_in_progress;
+  stats["connections_accepted"] = state.http ? state.http->connections_accepted() : 0;
+  stats["open_connections"] = state.http ? state.http->open_connections() : 0;
+  return json_response(200, json::serialize(stats));
+}
+
 net::awaitable<void> handle(test::TestExchange& exchange, std::shared_ptr<OpenAiUpstream::State> state) {
+  if (exchange.request().method() == bhttp::verb::get && exchange.request().target() == "/_emulator/stats") {
+    test::TestResponse stats = stats_response(*state);
+    co_await exchange.respond(std::move(stats));
+    co_return;
+  }
+  const InProgress in_progress(*state);
   RecordedRequest record;
   record.method = std::string(exchange.request().method_string());
   record.target = std::string(exchange.request().target());
@@ -283,7 +323,7 @@ net::awaitable<void> handle(test::TestExchange& exchange, std::shared_ptr<OpenAi
   const std::size_t index = state->record(std::move(record));
   if (plan.slow) co_await exchange.sleep(*plan.slow);
   switch (plan.action) {
-    case Plan::Action::drop: exchange.close(); break;
+    case Plan::Action::drop: plan.directives.reset ? exchange.reset() : exchange.close(); break;
     case Plan::Action::stream:
       state->set_status(index, 200);
       co_await stream_reply(exchange, plan.parsed, plan.directives, plan.pieces, plan.truncated, *state);
@@ -303,9 +343,17 @@ OpenAiUpstream::OpenAiUpstream(UpstreamConfig config) : state_(std::make_shared<
   state_->config = std::move(config);
   test::ExchangeHandler handler = [state = state_](test::TestExchange& exchange) { return handle(exchange, state); };
   server_ = std::make_unique<Server>(std::move(handler), state_->config.tls);
+  std::lock_guard lock(state_->mutex);
+  state_->http = &server_->http;
 }
 
-OpenAiUpstream::~OpenAiUpstream() = default;
+OpenAiUpstream::~OpenAiUpstream() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->http = nullptr;  // the handler's state outlives the server only while the server shuts down
+  }
+  server_.reset();
+}
 
 std::uint16_t OpenAiUpstream::port() const noexcept { return server_->http.port(); }
 
@@ -324,6 +372,13 @@ std::size_t OpenAiUpstream::chat_requests() const {
 }
 
 std::size_t OpenAiUpstream::connections_accepted() const noexcept { return server_->http.connections_accepted(); }
+
+std::size_t OpenAiUpstream::open_connections() const noexcept { return server_->http.open_connections(); }
+
+std::size_t OpenAiUpstream::responses_in_progress() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->responses_in_progress;
+}
 
 std::size_t OpenAiUpstream::closed_by_client() const {
   std::lock_guard lock(state_->mutex);

@@ -10,6 +10,7 @@
 //   access_denied           403
 //   drop                    close the connection without replying
 //   drop_mid_body           stream half of the events, then close abruptly
+//   reset / reset_mid_body  as drop / drop_mid_body, with a TCP reset (RST) instead of a FIN
 //   stall@N                 send N events, then only SSE comments until the client closes the connection
 //   broken_frame@N          event N is a cut-off JSON line
 //   stream_exception=T@N    event N is an error object {"error":{"message":T,...}} and the stream ends
@@ -18,6 +19,8 @@
 // Streams are chunked SSE like vLLM's: a role chunk, one chunk per word piece, a finish chunk, a usage
 // chunk when stream_options.include_usage, then `data: [DONE]`. With `api_key` set, requests need
 // `Authorization: Bearer <key>` (else 401 invalid_api_key). Every request is recorded.
+// `GET /_emulator/stats` (no key needed, not recorded) answers the counters below as JSON: chat_requests,
+// closed_by_client, responses_in_progress, connections_accepted, open_connections (the asking one included).
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -57,6 +60,8 @@ class OpenAiUpstream {
   std::vector<RecordedRequest> requests() const;
   std::size_t chat_requests() const;  // POST .../chat/completions received
   std::size_t connections_accepted() const noexcept;
+  std::size_t open_connections() const noexcept;  // accepted and not yet closed by either side
+  std::size_t responses_in_progress() const;      // requests received whose reply has not ended
   // Streams that stopped because the client closed the connection while they were stalled (stall@N).
   std::size_t closed_by_client() const;
 

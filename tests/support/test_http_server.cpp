@@ -83,6 +83,7 @@ class Exchange final : public TestExchange {
   void keep_open() noexcept override { keep_open_ = true; }
 
   void close() noexcept override { close_ = true; }
+  void reset() noexcept override { close_ = reset_ = true; }
 
   bool keep_going() const noexcept {
     if (close_ || !request_.keep_alive()) return false;
@@ -90,6 +91,7 @@ class Exchange final : public TestExchange {
     return responded_ && keep_alive_;
   }
   bool abrupt_close() const noexcept { return close_; }
+  bool reset_close() const noexcept { return reset_; }
 
  private:
   ServerConnection& connection_;
@@ -101,6 +103,7 @@ class Exchange final : public TestExchange {
   bool keep_open_ = false;
   bool keep_alive_ = false;
   bool close_ = false;
+  bool reset_ = false;
 };
 
 asio::awaitable<void> respond_simple(const SimpleHandler& handler, TestExchange& exchange) {
@@ -141,8 +144,19 @@ struct TestHttpServer::State {
     }
   }
 
+  // Keeps the open-connection gauge for the whole of a session, however it ends.
+  struct OpenConnection {
+    explicit OpenConnection(std::atomic<std::size_t>& gauge) : gauge_(gauge) { ++gauge_; }
+    ~OpenConnection() { --gauge_; }
+    OpenConnection(const OpenConnection&) = delete;
+    OpenConnection& operator=(const OpenConnection&) = delete;
+    std::atomic<std::size_t>& gauge_;
+  };
+
   asio::awaitable<void> session(tcp::socket socket, std::size_t connection_number) {
+    const OpenConnection counted(open);
     ServerConnection c(std::move(socket), ssl_context);
+    bool reset = false;
     if (tls) {
       auto [ec] = co_await c.stream.async_handshake(ssl::stream_base::server, nothrow);
       if (ec) {
@@ -165,7 +179,10 @@ struct TestHttpServer::State {
       } catch (const std::exception&) {
         break;  // a handler failure (often the client going away) ends the connection
       }
-      if (exchange.abrupt_close()) break;
+      if (exchange.abrupt_close()) {
+        reset = exchange.reset_close();
+        break;
+      }
       if (!exchange.keep_going()) {
         error_code ignored;  // the client may already be gone
         c.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -173,6 +190,7 @@ struct TestHttpServer::State {
       }
     }
     error_code ignored;  // closing a socket the peer reset is fine
+    if (reset) c.tcp().socket().set_option(asio::socket_base::linger(true, 0), ignored);  // RST on close
     c.tcp().socket().close(ignored);
   }
 
@@ -180,6 +198,7 @@ struct TestHttpServer::State {
   bool tls;
   std::string host;
   ssl::context ssl_context{ssl::context::tls_server};  // outlives the io_context and its connections
+  std::atomic<std::size_t> open{0};                    // outlives the io_context, whose destruction ends the sessions
   asio::io_context io;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;
@@ -210,6 +229,7 @@ std::string TestHttpServer::url(const std::string& host_in) const {
   return std::string(state_->tls ? "https://" : "http://") + shown + ":" + std::to_string(state_->port);
 }
 std::size_t TestHttpServer::connections_accepted() const noexcept { return state_->accepted.load(); }
+std::size_t TestHttpServer::open_connections() const noexcept { return state_->open.load(); }
 std::size_t TestHttpServer::tls_handshakes() const noexcept { return state_->handshakes.load(); }
 std::size_t TestHttpServer::tls_handshake_failures() const noexcept { return state_->handshake_failures.load(); }
 std::size_t TestHttpServer::requests_received() const noexcept { return state_->requests.load(); }

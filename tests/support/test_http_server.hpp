@@ -62,6 +62,8 @@ class TestExchange {
   // Closes the TCP connection abruptly once the handler returns (no TLS close_notify, no response
   // unless one was already sent): a server dropping an idle or busy connection.
   virtual void close() noexcept = 0;
+  // As close(), but with a TCP reset (RST) instead of a FIN: a peer that crashed or a middlebox that gave up.
+  virtual void reset() noexcept = 0;
 };
 
 using SimpleHandler = std::function<TestResponse(const TestRequest&)>;
@@ -86,7 +88,8 @@ class TestHttpServer {
   std::string url(const std::string& host = "") const;
 
   std::size_t connections_accepted() const noexcept;
-  std::size_t tls_handshakes() const noexcept;  // completed successfully
+  std::size_t open_connections() const noexcept;  // accepted and not yet closed by either side
+  std::size_t tls_handshakes() const noexcept;    // completed successfully
   std::size_t tls_handshake_failures() const noexcept;
   std::size_t requests_received() const noexcept;  // complete requests read
 

@@ -69,7 +69,10 @@ void ConcurrencyGate::release() noexcept {
     queue_.pop_front();
     next->granted = true;
   }
-  net::post(next->timer.get_executor(), [next] { next->timer.cancel(); });
+  // The waiter moves into the wake-up, so that its timer is destroyed on its own thread, never on this one
+  // after that thread's io_context is gone.
+  const auto executor = next->timer.get_executor();
+  net::post(executor, [waiter = std::move(next)] { waiter->timer.cancel(); });
 }
 
 std::size_t ConcurrencyGate::in_use() const {

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     app::Wiring wiring = app::build_backend(config, env);
     for (const auto& line : wiring.info) util::log_info(line);
     for (const auto& line : wiring.warnings) util::log_warn(line);
+    for (const auto& line : app::protection_warnings(config)) util::log_warn(line);
 
     http::Server server(app::server_options(config), app::build_router(config, wiring.backend));
     server.listen();

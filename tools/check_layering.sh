@@ -7,13 +7,14 @@ cd "$root/src"
 status=0
 # folder | forbidden include prefixes (regex on the quoted include path)
 rules=(
-  "util|^(aws|chat|http|api|backends|app)/"
+  "util|^(aws|chat|http|api|backends|app|guard)/"
+  "guard|^(aws|chat|http|api|backends|app)/"
   "aws/sigv4|^(chat|http|api|backends|app|aws/event_stream|aws/retry)/"
   "aws/event_stream|^(chat|http|api|backends|app|aws/sigv4|aws/retry|aws/credentials)/"
   "aws/retry|^(chat|http|api|backends|app|aws/sigv4|aws/event_stream|aws/credentials)/"
   "aws/credentials|^(chat|api|backends|app|http/server)/"
-  "chat|^(aws|http|api|backends|app)/"
-  "http|^(aws|chat|api|backends|app)/"
+  "chat|^(aws|http|api|backends|app|guard)/"
+  "http|^(aws|chat|api|backends|app|guard)/"
   "backends/offline|^(api|app|aws|http|backends/bedrock|backends/openai|backends/upstream)/"
   "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock|backends/openai)/"
   "backends/bedrock|^(api|app|http/server|backends/offline|backends/openai)/"
@@ -39,7 +40,7 @@ if grep -rn --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' --exclude
   status=1
 fi
 # Pure cores never see Beast or the JSON library.
-if grep -rln --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' -E '#include <boost/(beast|json)' aws/sigv4 aws/event_stream aws/retry chat util api/ui; then
+if grep -rln --include='*.hpp' --include='*.cpp' --exclude='*_test.cpp' -E '#include <boost/(beast|json)' aws/sigv4 aws/event_stream aws/retry chat util api/ui guard; then
   echo "layering violation: the files above are pure cores but include Beast or Boost.JSON"
   status=1
 fi

@@ -72,6 +72,44 @@ ApiError api_error(const chat::Error& error) {
   return out;
 }
 
+namespace {
+
+struct RefusalRow {
+  Refusal refusal;
+  unsigned status;
+  std::string_view api_type;
+  std::string_view api_code;
+  std::string_view message;
+};
+
+constexpr std::array kRefusals{
+    RefusalRow{Refusal::unauthorized, 401, "invalid_request_error", "invalid_api_key",
+               "a valid API key is required: send it as Authorization: Bearer <key>"},
+    RefusalRow{Refusal::rate_limited, 429, "requests", "rate_limit_exceeded",
+               "rate limit exceeded: too many requests from this client; retry after the time in Retry-After"},
+    RefusalRow{Refusal::overloaded, 503, "server_error", "overloaded",
+               "the server is at its limit of concurrent model calls; retry after the time in Retry-After"},
+};
+
+const RefusalRow& refusal_row(Refusal refusal) noexcept {
+  for (const RefusalRow& row : kRefusals)
+    if (row.refusal == refusal) return row;
+  return kRefusals[2];  // unreachable while every enumerator has a row (tested)
+}
+
+}  // namespace
+
+HttpError refusal_error(Refusal refusal, std::optional<int> retry_after_seconds) {
+  const RefusalRow& row = refusal_row(refusal);
+  return {row.status, std::string(row.message), retry_after_seconds};
+}
+
+ApiError refusal_api_error(Refusal refusal, std::optional<int> retry_after_seconds) {
+  const RefusalRow& row = refusal_row(refusal);
+  return {row.status, std::string(row.api_type), std::string(row.message),
+          "",         std::string(row.api_code), retry_after_seconds};
+}
+
 unsigned api_status(chat::ErrorKind kind) noexcept { return row_of(kind).api_status; }
 
 std::string_view error_kind_name(chat::ErrorKind kind) noexcept { return row_of(kind).name; }

@@ -42,4 +42,16 @@ ApiError api_error(const chat::Error& error);
 // Stable machine-readable name of an error kind ("throttled", ...), for logs and error objects.
 std::string_view error_kind_name(chat::ErrorKind kind) noexcept;
 
+// The server's own refusals, answered before any upstream call (api/protection.*). Not chat failures: the
+// status is the same on /chat and on /v1, only the body's shape differs.
+enum class Refusal {
+  unauthorized,  // 401: no or a wrong API key (WWW-Authenticate: Bearer, RFC 6750 section 3)
+  rate_limited,  // 429: the client's rate limit is used up (Retry-After)
+  overloaded,    // 503: every upstream permit is taken and the queue is full or the wait ran out (Retry-After)
+};
+// /chat's shape: {"error": message}.
+HttpError refusal_error(Refusal refusal, std::optional<int> retry_after_seconds = std::nullopt);
+// The OpenAI shape, with the row's type and code (401: invalid_api_key, like OpenAI's own).
+ApiError refusal_api_error(Refusal refusal, std::optional<int> retry_after_seconds = std::nullopt);
+
 }  // namespace llamachat::api

@@ -138,5 +138,29 @@ TEST(ErrorTable, BadRequestIs400) {
   EXPECT_FALSE(e.retry_after_seconds.has_value());
 }
 
+TEST(ErrorTable, RefusalsHaveOneStatusInBothShapes) {
+  struct Expected {
+    Refusal refusal;
+    unsigned status;
+    const char* type;
+    const char* code;
+  };
+  for (const auto& e : {Expected{Refusal::unauthorized, 401, "invalid_request_error", "invalid_api_key"},
+                        Expected{Refusal::rate_limited, 429, "requests", "rate_limit_exceeded"},
+                        Expected{Refusal::overloaded, 503, "server_error", "overloaded"}}) {
+    const HttpError chat = refusal_error(e.refusal, 3);
+    const ApiError api = refusal_api_error(e.refusal, 3);
+    EXPECT_EQ(chat.status, e.status);
+    EXPECT_EQ(api.status, e.status);
+    EXPECT_EQ(api.type, e.type);
+    EXPECT_EQ(api.code, e.code);
+    EXPECT_EQ(api.message, chat.message);
+    EXPECT_FALSE(chat.message.empty());
+    EXPECT_EQ(chat.retry_after_seconds, 3);
+    EXPECT_EQ(api.retry_after_seconds, 3);
+  }
+  EXPECT_FALSE(refusal_error(Refusal::unauthorized).retry_after_seconds);
+}
+
 }  // namespace
 }  // namespace llamachat::api

@@ -1,6 +1,8 @@
 #include "api/router.hpp"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 #include <string_view>
 
 #include "api/ui/asset_serving.hpp"
@@ -59,8 +61,62 @@ http::Response method_not_allowed(const http::Request& req, std::string_view pat
 
 }  // namespace
 
+namespace {
+
+// What a protected request goes on to: POST /chat (mount null) or a mount's handler.
+struct Dispatch {
+  const Mount* mount = nullptr;
+  bool calls_upstream = false;
+};
+
+// The protected path: CORS fields when the origin is listed, the key and rate checks, a permit for an
+// upstream call held until the endpoint is done (its whole reply, streams included; released on every
+// path, a client that left included), then the endpoint.
+net::awaitable<void> serve_protected(http::Exchange& exchange, chat::Backend& backend, const RouterOptions& options,
+                                     Dispatch dispatch, std::string cors_origin) {
+  std::optional<CorsExchange> cors;
+  if (!cors_origin.empty()) cors.emplace(exchange, std::move(cors_origin));
+  http::Exchange& ex = cors ? static_cast<http::Exchange&>(*cors) : exchange;
+  Protection& protection = *options.protection;
+  static const ApiErrorRenderer kChatShape;
+  const ApiErrorRenderer& render = dispatch.mount ? dispatch.mount->render_error : kChatShape;
+  if (const auto refused = protection.check(RouteClass::api, ex)) {
+    co_await ex.respond(refusal_response(*refused, render, ex.request().version()));
+    co_return;
+  }
+  guard::ConcurrencyGate::Permit permit;
+  if (dispatch.calls_upstream && protection.upstream_gate()) {
+    permit = co_await protection.upstream_gate()->acquire();
+    if (!permit) {
+      const Refused overloaded{Refusal::overloaded, protection.overloaded_retry_after_seconds()};
+      co_await ex.respond(refusal_response(overloaded, render, ex.request().version()));
+      co_return;
+    }
+  }
+  if (dispatch.mount)
+    co_await dispatch.mount->handler(ex);
+  else
+    co_await handle_chat(ex, backend, options.chat);
+}
+
+// The Origin to reflect in CORS fields: set only when CORS is on and the request's Origin is listed.
+std::string listed_origin(const Protection* protection, const http::Request& req) {
+  if (!protection || !protection->cors().enabled()) return {};
+  const std::string_view origin = req[bhttp::field::origin];
+  return protection->cors().allows(origin) ? std::string(origin) : std::string();
+}
+
+// True when the protections have something to do for this request (else it takes the direct path).
+bool needs_protection(const Protection* protection, const std::string& cors_origin, bool calls_upstream) {
+  if (!protection) return false;
+  return !cors_origin.empty() || protection->guards(RouteClass::api) || (calls_upstream && protection->upstream_gate());
+}
+
+}  // namespace
+
 // The handler is a plain function that picks the endpoint's coroutine and returns it, so that a request
 // costs no coroutine frame of its own here (the endpoint's references outlive it: the server awaits at once).
+// Protected requests take one more frame (serve_protected) only when a protection is configured.
 http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions options) {
   if (options.chat.backend_label.empty()) options.chat.backend_label = backend_label(*backend);
   auto shared_options = std::make_shared<const RouterOptions>(std::move(options));
@@ -71,17 +127,39 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     const std::string_view path = target.substr(0, question);
     const auto method = req.method();
     const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
+    Protection* protection = shared_options->protection.get();
+
+    if (protection && protection->cors().enabled() && is_cors_preflight(req))
+      return send(exchange, cors_preflight_response(protection->cors(), req));
+    if (protection && path.starts_with("/metrics")) {
+      if (const auto refused = protection->check(RouteClass::metrics, exchange))
+        return send(exchange, refusal_response(*refused, {}, req.version()));
+    }
 
     if (path == "/chat") {
       if (method != bhttp::verb::post) return send(exchange, method_not_allowed(req, "/chat", "POST"));
+      std::string origin = listed_origin(protection, req);
+      if (needs_protection(protection, origin, true))
+        return serve_protected(exchange, *backend, *shared_options, Dispatch{nullptr, true}, std::move(origin));
       return handle_chat(exchange, *backend, shared_options->chat);
     }
     if (path == "/healthz") {
       if (!is_get) return send(exchange, method_not_allowed(req, "/healthz", "GET, HEAD"));
       return send(exchange, health_response(req, backend->info()));
     }
-    for (const Mount& mount : shared_options->mounts)
-      if (path.starts_with(mount.prefix)) return mount.handler(exchange);
+    for (const Mount& mount : shared_options->mounts) {
+      if (!path.starts_with(mount.prefix)) continue;
+      if (mount.route_class == RouteClass::api) {
+        const bool calls_upstream =
+            method == bhttp::verb::post &&
+            std::find(mount.upstream_paths.begin(), mount.upstream_paths.end(), path) != mount.upstream_paths.end();
+        std::string origin = listed_origin(protection, req);
+        if (needs_protection(protection, origin, calls_upstream))
+          return serve_protected(exchange, *backend, *shared_options, Dispatch{&mount, calls_upstream},
+                                 std::move(origin));
+      }
+      return mount.handler(exchange);
+    }
     if (const ui::EmbeddedFile* asset = ui::find_asset(ui::embedded_files(), path)) {
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
       const std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1);

@@ -3,9 +3,11 @@
 #include <charconv>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include "aws/credentials/region.hpp"
 #include "aws/retry/retry_strategy.hpp"
+#include "guard/api_keys.hpp"
 
 namespace llamachat::app {
 namespace {
@@ -56,6 +58,25 @@ const std::vector<Flag>& flags() {
        "on | off: facts the user states (name, favorite color) reach the model in the system prompt (default on)"},
       {"--malloc-tuning", "LLAMACHAT_MALLOC_TUNING",
        "on | off: a larger glibc per-thread malloc cache, set by re-executing once at start (default on)"},
+      {"--api-keys", "LLAMACHAT_API_KEYS",
+       "comma-separated API keys; /chat, /v1/* and /metrics then need Authorization: Bearer <key> (default: none)"},
+      {"--api-keys-file", "LLAMACHAT_API_KEYS_FILE",
+       "file of API keys, one a line, # comments; with LLAMACHAT_API_KEYS both sets are accepted"},
+      {"--metrics-open", "LLAMACHAT_METRICS_OPEN",
+       "true | false: /metrics without a key when keys are set (default false)"},
+      {"--rate-limit", "LLAMACHAT_RATE_LIMIT",
+       "per-client limit on /chat and /v1/*, e.g. 60/min (also /s, /h); by API key, else address (default: off)"},
+      {"--trusted-proxies", "LLAMACHAT_TRUSTED_PROXIES",
+       "addresses or CIDRs whose X-Forwarded-For names the client, e.g. 10.0.0.0/8 (default: none)"},
+      {"--max-concurrent", "LLAMACHAT_MAX_CONCURRENT", "concurrent upstream calls at most; 0 = no cap (default 64)"},
+      {"--queue-length", "LLAMACHAT_QUEUE_LENGTH",
+       "requests that may wait for an upstream slot; beyond: 503 with Retry-After (default 32)"},
+      {"--queue-wait-ms", "LLAMACHAT_QUEUE_WAIT_MS", "longest wait for an upstream slot (default 2000)"},
+      {"--cors-origins", "LLAMACHAT_CORS_ORIGINS",
+       "comma-separated origins allowed to call the API from a browser, e.g. https://app.example.com (default: "
+       "CORS off)"},
+      {"--max-connections", "LLAMACHAT_MAX_CONNECTIONS",
+       "open client connections at most; new ones beyond are closed at once (default 20000)"},
   };
   return all;
 }
@@ -219,6 +240,45 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const util::Envi
       return fail("invalid LLAMACHAT_BEDROCK_API '" + *v + "': expected invoke or converse");
     config.bedrock_api = *v;
   }
+  if (auto v = get("--api-keys")) config.api_keys = guard::parse_key_list(*v);
+  config.api_keys_file = get("--api-keys-file");
+  if (auto v = get("--metrics-open")) {
+    if (*v != "true" && *v != "false")
+      return fail("invalid LLAMACHAT_METRICS_OPEN '" + *v + "': expected true or false");
+    config.metrics_open = *v == "true";
+  }
+  if (auto v = get("--rate-limit")) {
+    config.rate_limit = guard::parse_rate_limit(*v);
+    if (!config.rate_limit)
+      return fail("invalid LLAMACHAT_RATE_LIMIT '" + *v + "': expected <count>/<s|min|h>, e.g. 60/min");
+  }
+  if (auto v = get("--trusted-proxies")) {
+    auto parsed = guard::TrustedProxies::parse(*v);
+    if (auto* problem = std::get_if<std::string>(&parsed))
+      return fail("invalid LLAMACHAT_TRUSTED_PROXIES: " + *problem);
+    config.trusted_proxies = std::get<guard::TrustedProxies>(std::move(parsed));
+  }
+  if (auto v = get("--cors-origins")) {
+    auto parsed = guard::CorsPolicy::parse(*v);
+    if (auto* problem = std::get_if<std::string>(&parsed)) return fail("invalid LLAMACHAT_CORS_ORIGINS: " + *problem);
+    config.cors = std::get<guard::CorsPolicy>(std::move(parsed));
+  }
+  for (auto [flag, env_name, max, field] :
+       {std::tuple{"--max-concurrent", "LLAMACHAT_MAX_CONCURRENT", 1'000'000ull, &config.upstream.max_concurrent},
+        std::tuple{"--queue-length", "LLAMACHAT_QUEUE_LENGTH", 1'000'000ull, &config.upstream.queue_length},
+        std::tuple{"--max-connections", "LLAMACHAT_MAX_CONNECTIONS", 10'000'000ull,
+                   &config.server.limits.max_connections}}) {
+    if (auto v = get(flag)) {
+      std::uint64_t n = 0;
+      if (!parse_uint(*v, max, n))
+        return fail(std::string("invalid ") + env_name + " '" + *v + "': expected 0-" + std::to_string(max));
+      *field = n;
+    }
+  }
+  if (config.server.limits.max_connections == 0)
+    return fail("invalid LLAMACHAT_MAX_CONNECTIONS '0': expected at least 1");
+  if (!millis("--queue-wait-ms", config.upstream.queue_wait))
+    return fail("invalid --queue-wait-ms / LLAMACHAT_QUEUE_WAIT_MS: expected milliseconds");
 
   // Region: flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. Never a silent default.
   if (auto it = values.find("--region"); it != values.end() && !it->second.empty()) {

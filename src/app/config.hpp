@@ -9,6 +9,10 @@
 
 #include "aws/credentials/provider.hpp"
 #include "chat/conversation.hpp"
+#include "guard/client_address.hpp"
+#include "guard/concurrency_gate.hpp"
+#include "guard/cors.hpp"
+#include "guard/rate_limiter.hpp"
 #include "http/server/server.hpp"
 
 namespace llamachat::app {
@@ -35,6 +39,18 @@ struct AppConfig {
   std::string log_level = "info";
   chat::ConversationPolicy conversation;  // LLAMACHAT_CONTEXT_TOKENS, LLAMACHAT_MEMORY (the /v1 API)
   std::vector<std::string> warnings;      // problems worth a start-up warning
+  // Protection (api/protection.hpp). Keys from LLAMACHAT_API_KEYS and from LLAMACHAT_API_KEYS_FILE (read by
+  // the wiring) are both accepted: a rotation can add the new keys in one place while the old ones still work.
+  std::vector<std::string> api_keys;
+  std::optional<std::string> api_keys_file;
+  bool metrics_open = false;
+  std::optional<guard::RateLimit> rate_limit;
+  guard::TrustedProxies trusted_proxies;
+  // 64 concurrent generations keep one instance within the order of Bedrock's default per-account quotas
+  // for a 70B model (beyond, the upstream throttles anyway); a queue of half the cap absorbs bursts, and 2 s is
+  // long enough for a short reply to free a slot yet far below clients' timeouts.
+  guard::GateLimits upstream{64, 32, std::chrono::milliseconds(2'000)};
+  guard::CorsPolicy cors;
 };
 
 struct ParseOutcome {

@@ -383,5 +383,62 @@ TEST_F(OpenAiConfigTest, HelpNamesTheSettingsAndTheServers) {
   EXPECT_NE(parse_config({"--backend", "nope"}, env()).message.find("bedrock, openai or offline"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ProtectionDefaults) {
+  const AppConfig c = ok({});
+  EXPECT_TRUE(c.api_keys.empty());
+  EXPECT_FALSE(c.api_keys_file);
+  EXPECT_FALSE(c.metrics_open);
+  EXPECT_FALSE(c.rate_limit);
+  EXPECT_TRUE(c.trusted_proxies.empty());
+  EXPECT_FALSE(c.cors.enabled());
+  EXPECT_EQ(c.upstream.max_concurrent, 64u);
+  EXPECT_EQ(c.upstream.queue_length, 32u);
+  EXPECT_EQ(c.upstream.queue_wait, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.server.limits.max_connections, 20'000u);
+}
+
+TEST_F(ConfigTest, ProtectionSettingsFromVariablesAndFlags) {
+  const AppConfig c = ok({"--max-concurrent", "8"}, {{"LLAMACHAT_API_KEYS", "a, b"},
+                                                     {"LLAMACHAT_API_KEYS_FILE", "/etc/llamachat/keys"},
+                                                     {"LLAMACHAT_METRICS_OPEN", "true"},
+                                                     {"LLAMACHAT_RATE_LIMIT", "60/min"},
+                                                     {"LLAMACHAT_TRUSTED_PROXIES", "10.0.0.0/8,::1"},
+                                                     {"LLAMACHAT_MAX_CONCURRENT", "3"},
+                                                     {"LLAMACHAT_QUEUE_LENGTH", "0"},
+                                                     {"LLAMACHAT_QUEUE_WAIT_MS", "250"},
+                                                     {"LLAMACHAT_CORS_ORIGINS", "https://app.example.com"},
+                                                     {"LLAMACHAT_MAX_CONNECTIONS", "100"}});
+  EXPECT_EQ(c.api_keys, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.api_keys_file.value_or(""), "/etc/llamachat/keys");
+  EXPECT_TRUE(c.metrics_open);
+  ASSERT_TRUE(c.rate_limit);
+  EXPECT_EQ(c.rate_limit->tokens, 60u);
+  EXPECT_TRUE(c.trusted_proxies.trusts(boost::asio::ip::make_address("10.1.2.3")));
+  EXPECT_EQ(c.upstream.max_concurrent, 8u);  // the flag wins
+  EXPECT_EQ(c.upstream.queue_length, 0u);
+  EXPECT_EQ(c.upstream.queue_wait, std::chrono::milliseconds(250));
+  EXPECT_TRUE(c.cors.allows("https://app.example.com"));
+  EXPECT_EQ(c.server.limits.max_connections, 100u);
+}
+
+TEST_F(ConfigTest, BadProtectionSettingsAreNamed) {
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_RATE_LIMIT", "60"}}), "LLAMACHAT_RATE_LIMIT"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_TRUSTED_PROXIES", "proxy.internal"}}), "proxy.internal"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_CORS_ORIGINS", "*"}}), "LLAMACHAT_CORS_ORIGINS"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_METRICS_OPEN", "yes"}}), "LLAMACHAT_METRICS_OPEN"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_MAX_CONCURRENT", "-1"}}), "LLAMACHAT_MAX_CONCURRENT"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_MAX_CONNECTIONS", "0"}}), "LLAMACHAT_MAX_CONNECTIONS"));
+  EXPECT_TRUE(contains(fails({}, {{"LLAMACHAT_QUEUE_WAIT_MS", "soon"}}), "LLAMACHAT_QUEUE_WAIT_MS"));
+}
+
+TEST_F(ConfigTest, HelpListsTheProtectionSettings) {
+  const std::string help = usage_text();
+  for (const char* name :
+       {"LLAMACHAT_API_KEYS", "LLAMACHAT_API_KEYS_FILE", "LLAMACHAT_METRICS_OPEN", "LLAMACHAT_RATE_LIMIT",
+        "LLAMACHAT_TRUSTED_PROXIES", "LLAMACHAT_MAX_CONCURRENT", "LLAMACHAT_QUEUE_LENGTH", "LLAMACHAT_QUEUE_WAIT_MS",
+        "LLAMACHAT_CORS_ORIGINS", "LLAMACHAT_MAX_CONNECTIONS"})
+    EXPECT_NE(help.find(name), std::string::npos) << name;
+}
+
 }  // namespace
 }  // namespace llamachat::app

@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "util/log.hpp"
@@ -14,6 +16,7 @@
 #include "backends/bedrock/errors.hpp"
 #include "backends/offline/offline_backend.hpp"
 #include "backends/openai/openai_backend.hpp"
+#include "guard/api_keys.hpp"
 #include "http/client/proxy_config.hpp"
 
 namespace llamachat::app {
@@ -175,8 +178,61 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env) {
   return w;
 }
 
+namespace {
+
+std::vector<std::string> load_api_keys(const AppConfig& config) {
+  std::vector<std::string> keys = config.api_keys;
+  if (config.api_keys_file) {
+    std::ifstream file(*config.api_keys_file, std::ios::binary);
+    if (!file) throw std::runtime_error("LLAMACHAT_API_KEYS_FILE '" + *config.api_keys_file + "' cannot be read");
+    std::ostringstream text;
+    text << file.rdbuf();
+    const auto from_file = guard::parse_key_file(text.str());
+    if (from_file.empty())
+      throw std::runtime_error("LLAMACHAT_API_KEYS_FILE '" + *config.api_keys_file +
+                               "' holds no key (one a line; blank lines and # comments are skipped)");
+    keys.insert(keys.end(), from_file.begin(), from_file.end());
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::vector<std::string> protection_warnings(const AppConfig& config) {
+  std::vector<std::string> warnings;
+  const bool no_keys = config.api_keys.empty() && !config.api_keys_file;
+  if (no_keys && config.backend == BackendKind::bedrock && !is_loopback_host(config.server.host)) {
+    warnings = {
+        "**************************************************************************",
+        "NO API KEYS: llamachat listens on " + config.server.host +
+            " with the Bedrock backend and no LLAMACHAT_API_KEYS or LLAMACHAT_API_KEYS_FILE.",
+        "Anyone who can reach this address can run Llama on your AWS account and bill.",
+        "Set LLAMACHAT_API_KEYS (or LLAMACHAT_API_KEYS_FILE), or listen on 127.0.0.1 behind your own auth.",
+        "**************************************************************************",
+    };
+  }
+  return warnings;
+}
+
+std::shared_ptr<api::Protection> build_protection(const AppConfig& config) {
+  api::ProtectionOptions options;
+  options.api_keys = load_api_keys(config);
+  options.metrics_open = config.metrics_open;
+  options.rate_limit = config.rate_limit;
+  options.trusted_proxies = config.trusted_proxies;
+  options.upstream = config.upstream;
+  options.cors = config.cors;
+  return std::make_shared<api::Protection>(std::move(options));
+}
+
 http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend) {
+  return build_router(config, std::move(backend), build_protection(config));
+}
+
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend,
+                           std::shared_ptr<api::Protection> protection) {
   api::RouterOptions options;
+  options.protection = std::move(protection);
   options.chat.reply_deadline = config.request_timeout;
   options.chat.keep_alive_interval = config.sse_keep_alive;
   api::openai::OpenAiOptions openai;
@@ -186,7 +242,13 @@ http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backen
   // Named even when the backend is misconfigured, so that requests for it get the configuration error.
   if (config.backend == BackendKind::bedrock && config.model_id) openai.model = *config.model_id;
   if (config.backend == BackendKind::openai) openai.model = backend->info().model;
-  options.mounts.push_back({std::string(api::openai::kPathPrefix), api::openai::make_openai_handler(backend, openai)});
+  api::Mount v1{std::string(api::openai::kPathPrefix), api::openai::make_openai_handler(backend, openai)};
+  v1.route_class = api::RouteClass::api;
+  v1.upstream_paths = {"/v1/chat/completions"};
+  v1.render_error = [](const api::ApiError& error, unsigned version) {
+    return api::openai::error_response(error, version);
+  };
+  options.mounts.push_back(std::move(v1));
   return api::make_router(std::move(backend), std::move(options));
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "api/protection.hpp"
 #include "app/config.hpp"
 #include "chat/backend.hpp"
 #include "http/server/server.hpp"
@@ -25,8 +26,16 @@ struct Wiring {
 // LLAMACHAT_OPENAI_MODEL whose upstream does not list exactly one model (the message lists them).
 Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
-// The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/).
+// The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/), behind the
+// protections of build_protection(config).
 http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend);
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend,
+                           std::shared_ptr<api::Protection> protection);
+// API keys (LLAMACHAT_API_KEYS and the keys file), rate limit, upstream cap, CORS. Throws std::runtime_error
+// when LLAMACHAT_API_KEYS_FILE cannot be read or holds no key: refusing to start beats running unprotected.
+std::shared_ptr<api::Protection> build_protection(const AppConfig& config);
+// The loud start-up warning of a Bedrock backend without API keys on a non-loopback address; else empty.
+std::vector<std::string> protection_warnings(const AppConfig& config);
 // The server's options; its own early answers (413) to a /v1/ request are OpenAI error objects.
 http::ServerOptions server_options(const AppConfig& config);
 

@@ -359,5 +359,28 @@ TEST_F(WiringTest, OpenAiWithoutModelRefusesToStartWhenTheListCannotBeRead) {
   }
 }
 
+TEST_F(WiringTest, BedrockWithoutKeysOnAPublicAddressWarnsLoudly) {
+  const Vars bedrock{{"AWS_REGION", "us-east-1"}, {"BEDROCK_MODEL_ID", "us.meta.llama3-3-70b-instruct-v1:0"}};
+  const auto warnings = joined(protection_warnings(config({"--host", "0.0.0.0"}, bedrock)));
+  EXPECT_TRUE(contains(warnings, "NO API KEYS")) << warnings;
+  EXPECT_TRUE(contains(warnings, "LLAMACHAT_API_KEYS")) << warnings;
+  EXPECT_TRUE(protection_warnings(config({"--host", "127.0.0.1"}, bedrock)).empty());
+  EXPECT_TRUE(protection_warnings(config({"--host", "::1"}, bedrock)).empty());
+  Vars with_keys = bedrock;
+  with_keys.emplace("LLAMACHAT_API_KEYS", "k");
+  EXPECT_TRUE(protection_warnings(config({"--host", "0.0.0.0"}, with_keys)).empty());
+  EXPECT_TRUE(protection_warnings(config({"--host", "0.0.0.0"}, {})).empty());  // offline: nothing to bill
+}
+
+TEST_F(WiringTest, KeysFileProblemsStopTheStart) {
+  const std::string empty = dir_.write("empty-keys", "# nothing yet\n");
+  EXPECT_THROW(build_protection(config({}, {{"LLAMACHAT_API_KEYS_FILE", empty}})), std::runtime_error);
+  EXPECT_THROW(build_protection(config({}, {{"LLAMACHAT_API_KEYS_FILE", dir_.path().string() + "/missing"}})),
+               std::runtime_error);
+  const std::string keys = dir_.write("keys", "k1\n");
+  const auto protection = build_protection(config({}, {{"LLAMACHAT_API_KEYS_FILE", keys}}));
+  EXPECT_TRUE(protection->guards(api::RouteClass::api));
+}
+
 }  // namespace
 }  // namespace llamachat::app

@@ -71,11 +71,16 @@ enum class Send : std::uint8_t { nothing, head_only, head_and_body };
 class Connection final : public Exchange {
  public:
   Connection(const ServerState& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), watch_timer_(socket_.get_executor()) {}
+      : server_(server), socket_(std::move(socket)), watch_timer_(socket_.get_executor()) {
+    beast::error_code ec;  // a socket reset before this point has no peer: the address stays unspecified
+    const auto endpoint = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = endpoint.address();
+  }
 
   const Request& request() const noexcept override { return request_; }
   const std::string& request_id() const noexcept override { return request_id_; }
   bool client_gone() const noexcept override { return phase_ == Phase::client_gone; }
+  net::ip::address peer_address() const noexcept override { return peer_; }
   bool idle() const noexcept { return phase_ == Phase::awaiting_request; }
   void cancel_io() noexcept {
     beast::error_code ignored;  // cancelling on a socket that may already be closed
@@ -427,6 +432,7 @@ class Connection final : public Exchange {
 
   const ServerState& server_;
   tcp::socket socket_;
+  net::ip::address peer_;  // unspecified when the socket had no peer at accept time
   beast::flat_buffer buffer_;
   Request request_;
   std::string request_id_;

@@ -6,6 +6,7 @@
 // need no locks for per-connection state.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -75,6 +76,8 @@ class Exchange {
   // already has). Every call during one request returns the same signal.
   virtual std::shared_ptr<util::CancelSignal> watch_client() = 0;
   virtual bool client_gone() const noexcept = 0;
+  // The address of the TCP peer (a proxy's when there is one); unspecified when not known.
+  virtual boost::asio::ip::address peer_address() const noexcept { return {}; }
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(Exchange&)>;

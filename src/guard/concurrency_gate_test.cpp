@@ -1,0 +1,118 @@
+#include "guard/concurrency_gate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+#include <vector>
+
+namespace llamachat::guard {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+// Acquires a permit and keeps it in `slot` (empty = refused); `done` counts finished attempts.
+net::awaitable<void> acquire_into(std::shared_ptr<ConcurrencyGate> gate, ConcurrencyGate::Permit& slot, int& done) {
+  slot = co_await gate->acquire();
+  ++done;
+}
+
+TEST(ConcurrencyGate, GrantsUpToTheCapQueuesThenRefuses) {
+  net::io_context ctx;
+  auto gate = ConcurrencyGate::create({2, 1, std::chrono::milliseconds(1h)});
+  std::vector<ConcurrencyGate::Permit> permits(4);
+  int done = 0;
+  for (auto& slot : permits) net::co_spawn(ctx, acquire_into(gate, slot, done), net::detached);
+  ctx.poll();
+  EXPECT_EQ(done, 3);  // two permits, one refusal; the third caller waits in the queue
+  EXPECT_TRUE(permits[0]);
+  EXPECT_TRUE(permits[1]);
+  EXPECT_FALSE(permits[3]);
+  EXPECT_EQ(gate->in_use(), 2u);
+  EXPECT_EQ(gate->waiting(), 1u);
+
+  permits[0] = ConcurrencyGate::Permit();  // released: handed to the waiter
+  ctx.poll();
+  EXPECT_EQ(done, 4);
+  EXPECT_TRUE(permits[2]);
+  EXPECT_EQ(gate->in_use(), 2u);
+  EXPECT_EQ(gate->waiting(), 0u);
+
+  permits.clear();
+  EXPECT_EQ(gate->in_use(), 0u);
+}
+
+TEST(ConcurrencyGate, AQueuedCallerIsRefusedWhenItsWaitIsOver) {
+  net::io_context ctx;
+  auto gate = ConcurrencyGate::create({1, 4, 1ms});
+  ConcurrencyGate::Permit held;
+  ConcurrencyGate::Permit queued;
+  int done = 0;
+  net::co_spawn(ctx, acquire_into(gate, held, done), net::detached);
+  net::co_spawn(ctx, acquire_into(gate, queued, done), net::detached);
+  ctx.run();  // returns once the queued caller's timer fired
+  EXPECT_EQ(done, 2);
+  EXPECT_TRUE(held);
+  EXPECT_FALSE(queued);
+  EXPECT_EQ(gate->waiting(), 0u);
+  EXPECT_EQ(gate->in_use(), 1u);
+}
+
+TEST(ConcurrencyGate, NoQueueMeansRefusingAtOnce) {
+  net::io_context ctx;
+  auto gate = ConcurrencyGate::create({1, 0, std::chrono::milliseconds(1h)});
+  ConcurrencyGate::Permit first;
+  ConcurrencyGate::Permit second;
+  int done = 0;
+  net::co_spawn(ctx, acquire_into(gate, first, done), net::detached);
+  net::co_spawn(ctx, acquire_into(gate, second, done), net::detached);
+  ctx.poll();
+  EXPECT_EQ(done, 2);
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second);
+}
+
+// Callers on several threads, each with its own io_context: never more holders than the cap, and every
+// caller eventually gets a permit (the queue is as long as the number of callers, the wait unbounded).
+net::awaitable<void> hold_briefly(std::shared_ptr<ConcurrencyGate> gate, std::atomic<int>& holders,
+                                  std::atomic<int>& most, std::atomic<int>& served) {
+  auto permit = co_await gate->acquire();
+  if (!permit) co_return;
+  const int now = holders.fetch_add(1) + 1;
+  int seen = most.load();
+  while (now > seen && !most.compare_exchange_weak(seen, now)) {
+  }
+  co_await net::post(co_await net::this_coro::executor, net::use_awaitable);  // yield while holding
+  holders.fetch_sub(1);
+  served.fetch_add(1);
+}
+
+TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  auto gate = ConcurrencyGate::create({3, kThreads * kPerThread, std::chrono::milliseconds(1h)});
+  std::atomic<int> holders{0};
+  std::atomic<int> most{0};
+  std::atomic<int> served{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      net::io_context ctx;
+      for (int i = 0; i < kPerThread; ++i) net::co_spawn(ctx, hold_briefly(gate, holders, most, served), net::detached);
+      ctx.run();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(served.load(), kThreads * kPerThread);
+  EXPECT_LE(most.load(), 3);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(gate->in_use(), 0u);
+}
+
+}  // namespace
+}  // namespace llamachat::guard

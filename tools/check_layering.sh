@@ -18,6 +18,7 @@ rules=(
   "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock|backends/openai)/"
   "backends/bedrock|^(api|app|http/server|backends/offline|backends/openai)/"
   "backends/openai|^(api|app|http/server|aws/sigv4|aws/event_stream|aws/credentials|backends/offline|backends/bedrock)/"
+  "json|^(aws|chat|http|api|backends|app|util)/"
   "api|^(aws|backends|app)/"
 )
 for rule in "${rules[@]}"; do

@@ -281,5 +281,29 @@ TEST(HalfClose, WholeStreamOnTheBedrockPath) {
   EXPECT_TRUE(raw.ends_with("0\r\n\r\n")) << raw;
 }
 
+// Defect 8: without credentials, a client learns the cause, the fix and its request id, and nothing of
+// the server's files or providers; the log has the details, once per cause however many requests meet it.
+TEST(NoCredentials, ClientsGetTheCauseAndRequestIdTheLogGetsTheDetailsOnce) {
+  auto env = base_environment();
+  env["AWS_REGION"] = "us-east-1";
+  env["BEDROCK_MODEL_ID"] = "us.meta.llama3-3-70b-instruct-v1:0";
+  Service service(env);
+  for (int i = 0; i < 3; ++i) {
+    const HttpResult r = test::post_chat(service.port, kValidChat);
+    EXPECT_EQ(r.status, 502u) << r.body;
+    const std::string id = r.header("X-Request-Id");
+    ASSERT_FALSE(id.empty());
+    EXPECT_NE(r.body.find("the server has no AWS credentials"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("its log has the details (request " + id + ")"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("/nonexistent"), std::string::npos) << r.body;  // the config file paths
+    EXPECT_EQ(r.body.find("tried"), std::string::npos) << r.body;         // the providers' states
+  }
+  const std::string log = service.process->output();
+  const std::string cause = "aws credentials unavailable";
+  EXPECT_NE(log.find(cause), std::string::npos) << log;
+  EXPECT_EQ(log.find(cause), log.rfind(cause)) << log;
+  EXPECT_NE(log.find("/nonexistent/llamachat-test-config"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace llamachat::test

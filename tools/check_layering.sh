@@ -19,6 +19,7 @@ rules=(
   "backends/upstream|^(api|app|http/server|backends/offline|backends/bedrock|backends/openai)/"
   "backends/bedrock|^(api|app|http/server|backends/offline|backends/openai)/"
   "backends/openai|^(api|app|http/server|aws/sigv4|aws/event_stream|aws/credentials|backends/offline|backends/bedrock)/"
+  "json|^(aws|chat|http|api|backends|app|util)/"
   "api|^(aws|backends|app)/"
   "api/ui|^(aws|backends|app|chat|http|api/openai)/"
 )

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "json/strict_parse.hpp"
 #include "util/strings.hpp"
 
 namespace llamachat::api {
@@ -34,12 +35,21 @@ std::variant<ChatInput, HttpError> parse_chat_input(std::string_view content_typ
     return bad_request("request body must be JSON with Content-Type: application/json (got " + got + "); " +
                        std::string(kExample));
   }
-  boost::system::error_code ec;
   // The parsed tree lives only in this function: a stack buffer holds it (heap only for large bodies).
   unsigned char storage[2048];
   json::monotonic_resource resource(storage, sizeof storage);
-  json::value value = json::parse(body, ec, &resource);
-  if (ec) return bad_request("request body is not valid JSON (" + ec.message() + "); " + std::string(kExample));
+  json_input::ParseOutcome parsed = json_input::parse_request_json(body, &resource);
+  switch (parsed.failure) {
+    case json_input::ParseFailure::none: break;
+    case json_input::ParseFailure::duplicate_key:
+      return bad_request("request body names the key \"" + parsed.detail + "\"" + " twice; send each key once");
+    case json_input::ParseFailure::too_deep:
+      return bad_request("request body nests arrays and objects more than " +
+                         std::to_string(json_input::kMaxRequestDepth) + " levels deep");
+    case json_input::ParseFailure::syntax:
+      return bad_request("request body is not valid JSON (" + parsed.detail + "); " + std::string(kExample));
+  }
+  const json::value& value = parsed.value;
   if (!value.is_object()) return bad_request("request body must be a JSON object; " + std::string(kExample));
   const json::object& object = value.as_object();
   const json::value* message = object.if_contains("message");

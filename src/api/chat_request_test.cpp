@@ -116,6 +116,19 @@ TEST(ParseChatInput, InvalidJson) {
   }
 }
 
+TEST(ParseChatInput, RepeatedKeyIsRefusedByName) {
+  const HttpError e = expect_error(kJson, R"({"message":"a","message":"b"})");
+  EXPECT_EQ(e.status, 400u);
+  EXPECT_EQ(e.message, "request body names the key \"message\" twice; send each key once");
+}
+
+TEST(ParseChatInput, NestingDeeperThanTheLimitIsRefused) {
+  const std::string body = R"({"message":"x","extra":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  const HttpError e = expect_error(kJson, body);
+  EXPECT_EQ(e.status, 400u);
+  EXPECT_TRUE(contains(e.message, "more than 32 levels deep")) << e.message;
+}
+
 TEST(ParseChatInput, NotAnObject) {
   for (const char* body : {R"(["message"])", R"("Hello")", "42", "null", "true"}) {
     const HttpError e = expect_error(kJson, body);

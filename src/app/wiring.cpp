@@ -166,12 +166,7 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env) {
         util::log_info("credentials: supplied by the " + found.provider + " provider");
         return;
       }
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        util::log_warn(std::string("credentials: none available yet; Bedrock calls will fail until this is fixed: ") +
-                       e.what());
-      }
+      // No credentials: the credentials provider has logged why, once per cause (caching_provider.cpp).
     });
     ctx.run();
   };

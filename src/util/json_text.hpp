@@ -7,7 +7,9 @@
 namespace llamachat::util {
 
 // Appends `text` as a JSON string literal, with quotes, to `out`. Escapes '"', '\\' and every control
-// character (\n, \r, \t by name, the others as \u00XX); other bytes, UTF-8 included, pass unchanged.
+// character (\n, \r, \t by name, the others as \u00XX); well-formed UTF-8 passes unchanged, and each
+// byte that starts no well-formed UTF-8 sequence becomes U+FFFD, so the output is always valid UTF-8
+// (RFC 8259 §8.1) whatever a client sent.
 void append_json_quoted(std::string& out, std::string_view text);
 std::string json_quote(std::string_view text);
 

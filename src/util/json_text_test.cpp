@@ -7,7 +7,8 @@
 namespace llamachat::util {
 namespace {
 
-// The obvious byte-by-byte definition, to check the word-at-a-time scan against.
+// The obvious byte-by-byte definition, to check the word-at-a-time scan against, for text whose only
+// non-ASCII bytes stand alone (so each is invalid UTF-8 and becomes U+FFFD).
 std::string reference_quote(std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out = "\"";
@@ -27,6 +28,8 @@ std::string reference_quote(std::string_view text) {
       out += "\\u00";
       out += hex[c >> 4];
       out += hex[c & 0xf];
+    } else if (c >= 0x80) {
+      out += "\xEF\xBF\xBD";
     } else {
       out += ch;
     }
@@ -52,8 +55,32 @@ TEST(JsonText, MixedTextAndUtf8) {
   const std::string text =
       "Gr\xC3\xBC\xC3\x9F"
       "e \"quoted\" \\ back\x01slash\ttab\nline \xF0\x9F\x98\x80 end";
-  EXPECT_EQ(json_quote(text), reference_quote(text));
+  EXPECT_EQ(json_quote(text),
+            "\"Gr\xC3\xBC\xC3\x9F"
+            "e \\\"quoted\\\" \\\\ back\\u0001slash\\ttab\\nline \xF0\x9F\x98\x80 end\"");
   EXPECT_EQ(json_quote(""), "\"\"");
+}
+
+TEST(JsonText, InvalidUtf8BecomesReplacementCharacters) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in, out;
+  };
+  const Case cases[] = {
+      {"a\xFF"
+       "b",
+       "a" + fffd + "b"},                               // never valid
+      {"\xC0\xAF", fffd + fffd},                        // overlong '/'
+      {"\xED\xA0\x80", fffd + fffd + fffd},             // a surrogate
+      {"\xF4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
+      {"\xE2\x82", fffd + fffd},                        // cut short at the end
+      {"\xE2\x82"
+       "abcdefgh",
+       fffd + fffd + "abcdefgh"},                                        // cut short before ASCII
+      {"\xE2\x82\xAC\xF0\x9F\x98\x80", "\xE2\x82\xAC\xF0\x9F\x98\x80"},  // valid: unchanged
+      {"/\xFF/healthz\xC3", "/" + fffd + "/healthz" + fffd},
+  };
+  for (const Case& c : cases) EXPECT_EQ(json_quote(c.in), "\"" + c.out + "\"") << c.in;
 }
 
 TEST(JsonText, AppendKeepsWhatWasThere) {

@@ -72,7 +72,7 @@ class RawClient {
   ~RawClient();
   // Reads until the bytes received so far contain `needle` or the timeout passes; returns all bytes so far.
   std::string read_until(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // Closes the socket (the client "goes away").
+  // Resets the connection (the client "goes away"; see harness_support.cpp).
   void close();
 
  private:

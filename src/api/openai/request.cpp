@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/chat_request.hpp"
+#include "json/strict_parse.hpp"
 #include "util/strings.hpp"
 
 namespace llamachat::api::openai {
@@ -297,9 +298,19 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(std::string_v
                                                                    std::string_view body) {
   if (!is_json_content_type(content_type))
     return refuse("the request body must be JSON sent with Content-Type: application/json", "", "");
-  boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
-  if (ec) return refuse("the request body is not valid JSON (" + ec.message() + ")", "", "");
+  json_input::ParseOutcome parsed = json_input::parse_request_json(body);
+  switch (parsed.failure) {
+    case json_input::ParseFailure::none: break;
+    case json_input::ParseFailure::duplicate_key:
+      return refuse("the request body names the key '" + parsed.detail + "' twice; send each key once", "", "");
+    case json_input::ParseFailure::too_deep:
+      return refuse("the request body nests arrays and objects more than " +
+                        std::to_string(json_input::kMaxRequestDepth) + " levels deep",
+                    "", "");
+    case json_input::ParseFailure::syntax:
+      return refuse("the request body is not valid JSON (" + parsed.detail + ")", "", "");
+  }
+  const json::value& value = parsed.value;
   if (!value.is_object()) return refuse("the request body must be a JSON object", "", "");
   const json::object& object = value.get_object();
 

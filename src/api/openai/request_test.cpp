@@ -188,6 +188,12 @@ TEST(OpenAiRequest, RefusalsNameTheParameter) {
   }
 }
 
+TEST(OpenAiRequest, RepeatedKeyIsRefusedByName) {
+  const ApiError e = refused(R"({"model":"m","messages":[{"role":"user","content":"a","role":"system"}]})");
+  EXPECT_EQ(e.status, 400u);
+  EXPECT_EQ(e.message, "the request body names the key 'role' twice; send each key once");
+}
+
 TEST(OpenAiRequest, BodyThatIsNotAJsonObject) {
   for (const char* body : {"", "{", "[1]", "\"text\"", "null"}) {
     SCOPED_TRACE(body);

@@ -128,6 +128,10 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
       waiters.swap(waiters_);
     }
     if (result && !error) {
+      {
+        std::lock_guard lock(mutex_);
+        last_failure_logged_.clear();
+      }
       if (util::log_enabled(util::LogLevel::info))
         util::log_info("aws credentials obtained from " + result->provider +
                        (result->expiration ? ", valid until " + util::format_iso8601(*result->expiration) : ""));
@@ -139,9 +143,18 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
         why = e.what();
       } catch (...) {
       }
-      util::log_warn(std::string(result ? "aws credentials refresh failed (still using the current ones): "
-                                        : "aws credentials unavailable: ") +
-                     why);
+      // This line is the one place the details of a failure are logged (clients are told to look here);
+      // a cause that persists is logged once, not on every request that meets it.
+      std::string line = std::string(result ? "aws credentials refresh failed (still using the current ones): "
+                                            : "aws credentials unavailable; Bedrock calls fail until this is fixed: ") +
+                         why;
+      bool repeated = false;
+      {
+        std::lock_guard lock(mutex_);
+        repeated = line == last_failure_logged_;
+        if (!repeated) last_failure_logged_ = line;
+      }
+      if (!repeated) util::log_warn(line);
     }
     for (Waiter& w : waiters) {
       if (result)
@@ -166,6 +179,7 @@ class CachingProvider final : public Provider, public std::enable_shared_from_th
   bool fetching_ = false;                                 // guarded by mutex_
   std::vector<Waiter> waiters_;                           // guarded by mutex_
   TimePoint next_background_attempt_ = TimePoint::min();  // guarded by mutex_
+  std::string last_failure_logged_;                       // guarded by mutex_; cleared when credentials are obtained
 };
 
 }  // namespace

@@ -174,6 +174,47 @@ TEST(CachingProvider, FailureReachesEveryWaiterAndIsNotCached) {
   EXPECT_EQ(gated->fetches(), 2);
 }
 
+// get() that reports a failure as its text.
+std::string get_or_error(const std::shared_ptr<Provider>& cache) {
+  try {
+    return run_async(cache->get()).access_key_id;
+  } catch (const std::exception& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+std::size_t count_of(const std::string& text, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(CachingProvider, AFailureIsLoggedOncePerCause) {
+  ManualClock clock(kStart);
+  std::string cause = "gated: no key in /home/someone/.aws/credentials";
+  bool broken = true;
+  auto gated = std::make_shared<GatedProvider>([&](int n) {
+    if (broken) throw CredentialsError(cause);
+    return make_credentials(n, clock.now() + 1h);
+  });
+  gated->open();
+  auto cache = make_caching_provider(gated, clock.clock(), 5min);
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get_or_error(cache), "error: " + cause);
+  cause = "gated: another cause";
+  EXPECT_EQ(get_or_error(cache), "error: " + cause);
+  broken = false;
+  EXPECT_EQ(get_or_error(cache), "AKID5");
+  clock.advance(2h);  // expired: the next get() fetches again
+  broken = true;
+  EXPECT_EQ(get_or_error(cache), "error: " + cause);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(gated->fetches(), 6);
+  EXPECT_EQ(count_of(log, "no key in /home/someone/.aws/credentials"), 1u) << log;
+  // The second cause: once, then again after credentials were had in between.
+  EXPECT_EQ(count_of(log, "another cause"), 2u) << log;
+}
+
 TEST(CachingProvider, CredentialsWithoutExpirationAreKeptForever) {
   ManualClock clock(kStart);
   auto gated = std::make_shared<GatedProvider>([&](int n) { return make_credentials(n, std::nullopt); });

@@ -66,6 +66,13 @@ AttemptOutcome failure_of(const http::ClientError& error, std::string_view upstr
   }
 }
 
+std::string credentials_failure_text(std::string_view request_id) {
+  // The one place where a request id is put into a client's view of a credentials failure.
+  return "the server has no AWS credentials (its administrator must provide them: environment variables, "
+         "a shared credentials or config file, or an instance or task role); its log has the details (request " +
+         std::string(request_id) + ")";
+}
+
 Caller::Caller(CallerOptions options, std::shared_ptr<Authorizer> authorizer)
     : options_(std::move(options)),
       authorizer_(std::move(authorizer)),
@@ -161,7 +168,9 @@ net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request,
   } catch (const http::ClientError& e) {
     io_error = e;
   } catch (const aws::credentials::CredentialsError& e) {
-    credentials_error = chat::Error{chat::ErrorKind::credentials, std::string("no AWS credentials: ") + e.what()};
+    // e.what() names files, variables and each provider's state: the credentials provider logs it (once
+    // per cause); the client, possibly anonymous, gets the cause and the fix in general terms.
+    credentials_error = chat::Error{chat::ErrorKind::credentials, credentials_failure_text(request.request_id)};
   }
   if (credentials_error) co_return Failure{std::move(*credentials_error)};
   co_return failure_of(*io_error, options_.upstream_name, options_.endpoint, client_left(request), relay.started());

@@ -119,6 +119,10 @@ class Caller {
   std::unordered_map<const void*, std::unique_ptr<http::Client>> clients_;  // one per worker io_context
 };
 
+// What a client is told when no AWS credentials could be had for request `request_id`: the cause and
+// the fix in general terms; the details (files, variables, each provider's state) are in the log only.
+std::string credentials_failure_text(std::string_view request_id);
+
 // How an I/O failure of an attempt ends it. `reply_started`: text already reached the client, so a
 // timeout ends the reply cleanly ("time_limit") instead of as an error.
 AttemptOutcome failure_of(const http::ClientError& error, std::string_view upstream_name, const http::Url& endpoint,

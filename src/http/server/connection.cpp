@@ -13,7 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <random>
+#include <system_error>
 
+#include "http/server/request_checks.hpp"
 #include "http/server/response_head.hpp"
 #include "util/log.hpp"
 
@@ -120,6 +122,11 @@ class Connection final : public Exchange {
         co_await reject_unreadable(hec, "header", parser.get().target());
         break;
       }
+      if (auto refusal = refuse_head(parser.get().base(), limits.max_header_fields)) {
+        co_await reject(json_error_response(refusal->status, refusal->message));
+        break;
+      }
+      if (auto origin = origin_form_of(parser.get().target())) parser.get().target(*origin);
       after_ = parser.get().keep_alive() ? After::keep_alive : After::close;
       if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
         co_await reject(early_error(parser.get().target(), 413,
@@ -248,7 +255,7 @@ class Connection final : public Exchange {
     if (!gone_signal_) gone_signal_ = std::make_shared<util::CancelSignal>();
     if (phase_ == Phase::client_gone) {
       gone_signal_->emit();
-    } else if (!watching_) {
+    } else if (!watching_ && !peer_finished_sending_) {
       watching_ = true;
       // A plain completion handler rather than a coroutine: this runs on every chat request. run() never
       // returns while it is pending (stop_watching), so `this` outlives it.
@@ -265,14 +272,36 @@ class Connection final : public Exchange {
                                               std::chrono::milliseconds timeout) {
     parser.eager(whole);
     arm_deadline(timeout);
+    // Beast applies its header limit to the part of the head it has not yet taken, so a head read in
+    // pieces could pass it by the length of the pieces taken before; the limit is counted here instead.
+    const std::size_t head_limit = server_.limits.max_header_bytes;
+    std::size_t head_taken = 0;  // header phase: the bytes of the head the parser has taken
     beast::error_code ec;
     for (;;) {
       if (whole ? parser.is_done() : parser.is_header_done()) break;
       if (buffer_.size() > 0) {
         const std::size_t used = parser.put(buffer_.data(), ec);
+        if (!whole && !ec && has_obs_fold(std::string_view(static_cast<const char*>(buffer_.data().data()), used))) {
+          ec = bhttp::error::bad_field;  // Beast would join the lines; refused instead
+          break;
+        }
+        if (!whole && ec == bhttp::error::bad_version)
+          names_other_version_ =
+              names_an_http_version(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()));
         buffer_.consume(used);
+        if (!whole) head_taken += used;
         if (ec == bhttp::error::need_more) {
           ec = {};
+          if (!whole && head_taken + buffer_.size() >= head_limit) {
+            ec = bhttp::error::header_limit;  // the first head_limit bytes hold no end of the head
+            break;
+          }
+          // What stays unparsed in the body phase is a chunk-size line (with its extensions) or the
+          // trailer section, never body data: bound it like a header, or an endless one grows the buffer.
+          if (whole && buffer_.size() > head_limit) {
+            ec = make_error_code(std::errc::message_size);
+            break;
+          }
         } else if (ec) {
           break;
         } else {
@@ -298,6 +327,7 @@ class Connection final : public Exchange {
       }
       buffer_.commit(n);
     }
+    if (!ec && !whole && head_taken > head_limit) ec = bhttp::error::header_limit;
     disarm_deadline();
     co_return ec;
   }
@@ -313,12 +343,17 @@ class Connection final : public Exchange {
   }
 
   // The read that watches the connection while the handler works: data is the next pipelined request
-  // (kept in the buffer); EOF or an error means the client went away. Cancellation (operation_aborted)
-  // says nothing about the client.
+  // (kept in the buffer). EOF after a whole request is a half-close (shutdown(SHUT_WR)): the client sent
+  // all it will send and still reads, so the answer goes out and then the connection closes. A full
+  // close also reads as EOF; it shows when a write fails, which marks the client gone (write_all). A
+  // read error (a reset) means the client left. Cancellation (operation_aborted) says nothing.
   void on_watch_complete(const beast::error_code& ec, std::size_t n) {
     watching_ = false;
     if (!ec) {
       buffer_.commit(n);
+    } else if (ec == net::error::eof) {
+      peer_finished_sending_ = true;
+      close_after();
     } else if (ec != net::error::operation_aborted) {
       mark_gone();
     }
@@ -372,6 +407,13 @@ class Connection final : public Exchange {
     if (ec == bhttp::error::body_limit) {
       co_await reject(
           early_error(target, 413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes", 11));
+    } else if (ec == bhttp::error::bad_version && names_other_version_) {
+      // Beast takes HTTP/1.0 and HTTP/1.1 only: an HTTP/2 preface ("PRI * HTTP/2.0") or HTTP/1.2 ends
+      // here; a request line without a version (HTTP/0.9) or with a broken one is a plain 400.
+      co_await reject(json_error_response(505, "HTTP version not supported; send HTTP/1.1"));
+    } else if (ec == std::errc::message_size) {
+      co_await reject(json_error_response(400, "a chunk-size line or the trailer section exceeds " +
+                                                   std::to_string(limits.max_header_bytes) + " bytes"));
     } else if (ec == bhttp::error::header_limit) {
       co_await reject(
           json_error_response(431, "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes"));
@@ -442,6 +484,8 @@ class Connection final : public Exchange {
   After after_ = After::keep_alive;
   bool timed_out_ = false;                           // the pending operation was cancelled by the deadline sweep
   bool watching_ = false;                            // the disconnect watch's read is pending
+  bool names_other_version_ = false;                 // the request line refused for its version names one (505)
+  bool peer_finished_sending_ = false;               // the watch read EOF: no further request will come
   std::shared_ptr<util::CancelSignal> gone_signal_;  // the current request's, created by watch_client
   net::steady_timer watch_timer_;
 };

@@ -29,7 +29,9 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 // Every limit and timeout of the server, in one place; config fills it from flags/environment.
 struct ServerLimits {
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;              // request line + fields + blank line; also bounds
+                                                         // each chunk-size line and the trailer section
+  std::size_t max_header_fields = 100;                   // more fields: 431
   std::size_t max_body_bytes = 1024 * 1024;              // a body of exactly this size is accepted
   std::chrono::milliseconds header_timeout{10'000};      // first byte to end of header
   std::chrono::milliseconds body_timeout{30'000};        // end of header to end of body

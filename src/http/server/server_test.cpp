@@ -118,6 +118,15 @@ class Client {
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
+  // Leaves at once: SO_LINGER 0 makes the close a reset, which the server reads as the client gone
+  // (a plain close reads as a half-close until a write fails).
+  void reset() {
+    boost::system::error_code ignored;
+    socket_.set_option(net::socket_base::linger(true, 0), ignored);
+    socket_.close(ignored);
+  }
+  // Says "no more requests" but keeps reading (shutdown(SHUT_WR)).
+  void half_close() { socket_.shutdown(tcp::socket::shutdown_send); }
   tcp::socket& socket() { return socket_; }
 
  private:
@@ -418,13 +427,120 @@ TEST(Server, WatchClientFiresWhenTheClientLeaves) {
   {
     Client c(s.port());
     c.send(get("/slow"));
-    c.close();
+    c.reset();
   }
   auto future = result.get_future();
   ASSERT_EQ(future.wait_for(kSafety), std::future_status::ready);
   const auto [fired, gone] = future.get();
   EXPECT_TRUE(fired);
   EXPECT_TRUE(gone);
+}
+
+TEST(Server, HalfClosedClientGetsItsWholeAnswerThenTheConnectionCloses) {
+  std::promise<bool> gone_before_answer;
+  std::atomic<bool> half_closed{false};
+  RunningServer s([&](Exchange& ex) -> net::awaitable<void> {
+    const auto gone = ex.watch_client();
+    // Answers only after the client's FIN is in the server's socket; the pauses after it let the
+    // watch's read complete with EOF (the state that lost the answer before).
+    while (!half_closed.load()) co_await sleep_for(1ms);
+    for (int i = 0; i < 5; ++i) co_await sleep_for(1ms);
+    gone_before_answer.set_value(ex.client_gone());
+    co_await ex.respond(text(200, "answer"));
+  });
+  Client c(s.port());
+  c.send(get("/slow"));
+  c.half_close();
+  half_closed.store(true);
+  const std::string raw = c.read_to_end();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << raw;
+  EXPECT_TRUE(raw.ends_with("\r\n\r\nanswer")) << raw;
+  EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
+  EXPECT_EQ(c.last_error(), net::error::eof);
+  EXPECT_FALSE(gone_before_answer.get_future().get());
+}
+
+TEST(Server, HalfClosedClientGetsAWholeStream) {
+  RunningServer s([](Exchange& ex) -> net::awaitable<void> {
+    ex.watch_client();
+    const bool started = co_await ex.begin_stream(text(200, ""));
+    for (int i = 0; started && i < 50; ++i) {
+      co_await sleep_for(2ms);
+      const bool ok = co_await ex.write_chunk("part" + std::to_string(i) + ";");
+      if (!ok) break;
+    }
+    co_await ex.end_stream();
+  });
+  Client c(s.port());
+  c.send(get("/stream"));
+  c.half_close();
+  const std::string raw = c.read_to_end();
+  EXPECT_NE(raw.find("part0;"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("part49;"), std::string::npos) << raw;
+  EXPECT_TRUE(raw.ends_with("0\r\n\r\n")) << raw;
+}
+
+TEST(Server, HeaderLimitCountsEveryByteOfTheHead) {
+  RunningServer s(echo_handler());
+  const auto head_of_size = [](std::size_t size) {
+    const std::string start = "GET /x HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    return start + std::string(size - start.size() - 4, 'p') + "\r\n\r\n";
+  };
+  {
+    Client c(s.port());
+    c.send(head_of_size(16384));
+    EXPECT_EQ(c.read().result_int(), 200u);
+  }
+  Client c(s.port());
+  c.send(head_of_size(16385));
+  const std::string raw = c.read_to_end();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 431 ", 0), 0u) << raw;
+}
+
+TEST(Server, EndlessChunkExtensionIsRefusedWithBoundedBuffering) {
+  ServerLimits limits;
+  limits.max_header_bytes = 1024;
+  RunningServer s(echo_handler(), limits);
+  Client c(s.port());
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10;ext=");
+  boost::system::error_code ec;
+  const std::string filler(4096, 'e');
+  // The server answers after about 1 KiB more; the rest of this write may then be refused.
+  for (int i = 0; i < 64 && !ec; ++i) net::write(c.socket(), net::buffer(filler), ec);
+  const std::string raw = c.read_to_end();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 400 ", 0), 0u) << raw;
+  EXPECT_NE(raw.find("a chunk-size line or the trailer section exceeds 1024 bytes"), std::string::npos) << raw;
+}
+
+TEST(Server, TransferEncodingNotEndingInChunkedIs400AndTheRestIsNotServed) {
+  RunningServer s(echo_handler());
+  Client c(s.port());
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string raw = c.read_to_end();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 400 ", 0), 0u) << raw;
+  EXPECT_EQ(raw.find("smuggled"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << raw;
+}
+
+TEST(Server, Http2PrefaceIs505AndObsFoldIs400) {
+  RunningServer s(echo_handler());
+  {
+    Client c(s.port());
+    c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    const std::string raw = c.read_to_end();
+    EXPECT_EQ(raw.rfind("HTTP/1.1 505 ", 0), 0u) << raw;
+  }
+  Client c(s.port());
+  c.send("GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n");
+  const std::string raw = c.read_to_end();
+  EXPECT_EQ(raw.rfind("HTTP/1.1 400 ", 0), 0u) << raw;
+}
+
+TEST(Server, AbsoluteFormTargetIsRoutedOnItsPath) {
+  RunningServer s(echo_handler());
+  Client c(s.port());
+  c.send("GET http://example.com:80/healthz?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  EXPECT_EQ(c.read().body(), "GET /healthz?x=1 ");
 }
 
 TEST(Server, WatchClientAfterRespondingIsHarmless) {

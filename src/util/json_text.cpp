@@ -59,6 +59,63 @@ void append_json_quoted(std::string& out, std::string_view text) {
   out += '"';
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629 §4: no overlongs, no surrogates, at
+// most U+10FFFF), or 0 when the bytes there are not one.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char b0 = byte(0);
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    length = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    length = 3;
+    if (b0 == 0xE0) low = 0xA0;
+    if (b0 == 0xED) high = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    length = 4;
+    if (b0 == 0xF0) low = 0x90;
+    if (b0 == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+}  // namespace
+
+void append_json_quoted_utf8(std::string& out, std::string_view text) {
+  std::size_t begin = 0;  // start of the valid run not yet written
+  std::size_t i = 0;
+  std::string quoted;
+  const auto flush_run = [&](std::size_t end) {
+    if (end == begin) return;
+    quoted.clear();
+    append_json_quoted(quoted, text.substr(begin, end - begin));
+    out.append(quoted, 1, quoted.size() - 2);  // without its quotes
+  };
+  out += '"';
+  while (i < text.size()) {
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length != 0) {
+      i += length;
+      continue;
+    }
+    flush_run(i);
+    out += "\\ufffd";
+    begin = ++i;
+  }
+  flush_run(i);
+  out += '"';
+}
+
 std::string json_quote(std::string_view text) {
   std::string out;
   append_json_quoted(out, text);

@@ -70,3 +70,31 @@ TEST(JsonText, ErrorBodyIsOneQuotedMember) {
 
 }  // namespace
 }  // namespace llamachat::util
+
+namespace llamachat::util {
+namespace {
+
+std::string quoted_utf8(std::string_view text) {
+  std::string out;
+  append_json_quoted_utf8(out, text);
+  return out;
+}
+
+TEST(JsonTextUtf8, ValidTextIsQuotedLikeAppendJsonQuoted) {
+  const std::string_view text = "line\n\"caf\xc3\xa9\" \xe2\x82\xac \xf0\x9f\xa6\x99 \x01";
+  EXPECT_EQ(quoted_utf8(text), json_quote(text));
+}
+
+TEST(JsonTextUtf8, EachInvalidByteBecomesOneReplacementCharacter) {
+  EXPECT_EQ(quoted_utf8("a\xff"
+                        "b"),
+            "\"a\\ufffdb\"");
+  EXPECT_EQ(quoted_utf8("\xc3"), "\"\\ufffd\"");                                   // truncated sequence at the end
+  EXPECT_EQ(quoted_utf8("\xc0\xaf"), "\"\\ufffd\\ufffd\"");                        // overlong '/'
+  EXPECT_EQ(quoted_utf8("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");             // a UTF-16 surrogate
+  EXPECT_EQ(quoted_utf8("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // above U+10FFFF
+  EXPECT_EQ(quoted_utf8("\"\xff\""), "\"\\\"\\ufffd\\\"\"");
+}
+
+}  // namespace
+}  // namespace llamachat::util

@@ -51,9 +51,10 @@ struct RequestRecord {
   bool streamed = false;
   std::optional<std::uint64_t> input_tokens;
   std::optional<std::uint64_t> output_tokens;
-  std::optional<std::chrono::microseconds> ttft;  // request read -> first body chunk of a stream
-  std::chrono::microseconds duration{0};          // request read -> response written
-  InlineText<64> upstream_request_id;             // x-amzn-RequestId (Bedrock) or x-request-id (OpenAI-compatible)
+  std::optional<std::chrono::microseconds> ttft;    // request read -> first body chunk of a stream
+  std::chrono::microseconds duration{0};            // request read -> response written
+  std::chrono::steady_clock::time_point started{};  // when the request was read (set by the server)
+  InlineText<64> upstream_request_id;               // x-amzn-RequestId (Bedrock) or x-request-id (OpenAI-compatible)
 
   void reset() noexcept { *this = RequestRecord{}; }
 };

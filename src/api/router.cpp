@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "api/ui/embedded_files.hpp"
+#include "observe/metrics.hpp"
 
 namespace llamachat::api {
 namespace net = boost::asio;
@@ -56,6 +57,32 @@ http::Response health_response(const http::Request& req, const chat::BackendInfo
   return res;
 }
 
+// GET /readyz. A free coroutine with explicit parameters (decision 0003); `options` outlives it.
+net::awaitable<void> send_readiness(http::Exchange& exchange, const RouterOptions& options, chat::BackendInfo info) {
+  Readiness readiness;
+  if (options.readiness) readiness = co_await options.readiness();
+  http::Response res{readiness.ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                     exchange.request().version()};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-store");
+  std::string body = readiness.ready ? "{\"status\":\"ready\"" : "{\"status\":\"not ready\"";
+  body += ",\"backend\":" + http::json_quote(info.name) + ",\"offline\":" + (info.offline ? "true" : "false");
+  if (!readiness.reason.empty()) body += ",\"reason\":" + http::json_quote(readiness.reason);
+  body += '}';
+  res.body() = std::move(body);
+  co_await exchange.respond(std::move(res));
+}
+
+// GET /metrics.
+net::awaitable<void> send_metrics(http::Exchange& exchange, const RouterOptions& options) {
+  std::string text = co_await options.metrics();
+  http::Response res{bhttp::status::ok, exchange.request().version()};
+  res.set(bhttp::field::content_type, observe::kPrometheusContentType);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() = std::move(text);
+  co_await exchange.respond(std::move(res));
+}
+
 }  // namespace
 
 namespace {
@@ -87,17 +114,31 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
     const auto method = req.method();
     const bool is_get = method == bhttp::verb::get || method == bhttp::verb::head;
 
+    observe::RequestRecord& record = exchange.record();
     if (path == "/chat") {
+      record.route = observe::Route::chat;
       if (method != bhttp::verb::post) return send(exchange, method_not_allowed(req, "/chat", "POST"));
       return handle_chat(exchange, *backend, shared_options->chat);
     }
     if (path == "/healthz") {
+      record.route = observe::Route::healthz;
       if (!is_get) return send(exchange, method_not_allowed(req, "/healthz", "GET, HEAD"));
       return send(exchange, health_response(req, backend->info()));
+    }
+    if (path == "/readyz") {
+      record.route = observe::Route::readyz;
+      if (!is_get) return send(exchange, method_not_allowed(req, "/readyz", "GET, HEAD"));
+      return send_readiness(exchange, *shared_options, backend->info());
+    }
+    if (path == "/metrics" && shared_options->metrics) {
+      record.route = observe::Route::metrics;
+      if (!is_get) return send(exchange, method_not_allowed(req, "/metrics", "GET, HEAD"));
+      return send_metrics(exchange, *shared_options);
     }
     for (const Mount& mount : shared_options->mounts)
       if (path.starts_with(mount.prefix)) return mount.handler(exchange);
     if (const ui::EmbeddedFile* asset = find_asset(path)) {
+      record.route = observe::Route::ui;
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
       return send(exchange, asset_response(*asset, req, backend->info()));
     }

@@ -1,17 +1,29 @@
 #pragma once
 // The composition root: turns an AppConfig into a running backend and says, loudly, what it chose.
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "api/router.hpp"
 #include "app/config.hpp"
 #include "chat/backend.hpp"
 #include "http/server/server.hpp"
 
 namespace llamachat::app {
 
+// What /readyz and /metrics ask the backend's environment, without calling the model.
+struct Probes {
+  // Unset: ready.
+  std::function<boost::asio::awaitable<api::Readiness>()> readiness;
+  // Seconds until the credentials in use expire; unset or nullopt: no expiry (static keys, no credentials).
+  std::function<boost::asio::awaitable<std::optional<std::int64_t>>()> credentials_expiry;
+};
+
 struct Wiring {
+  Probes probes;
   std::shared_ptr<chat::Backend> backend;
   std::function<void()> shutdown;     // releases per-thread upstream pools; call after the server stopped
   std::vector<std::string> info;      // start-up log lines
@@ -26,9 +38,11 @@ struct Wiring {
 Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
 // The HTTP side: every route (the page, /healthz, POST /chat, the OpenAI-compatible API under /v1/).
-http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend);
+// /readyz and /metrics answer through `probes`.
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, Probes probes = {});
 // The server's options; its own early answers (413) to a /v1/ request are OpenAI error objects.
-http::ServerOptions server_options(const AppConfig& config);
+// Each request ends with its log line (observe/request_log.hpp); `model` names the model of chat requests.
+http::ServerOptions server_options(const AppConfig& config, std::string model = {});
 
 // A backend that answers every chat with the configuration error it was built with, so that the
 // service starts (health checks pass) and tells each caller exactly what to fix.

@@ -135,6 +135,7 @@ class Connection final : public Exchange {
       request_ = parser.release();
       record_.reset();
       record_.started = SteadyClock::now();
+      finished_ = false;
       interrupted_ = false;
       request_id_ = observe::request_id_for(request_["X-Request-Id"]);
       phase_ = Phase::handling;
@@ -240,6 +241,7 @@ class Connection final : public Exchange {
   }
 
   net::awaitable<void> end_stream() override {
+    finish_request();
     if (phase_ != Phase::streaming) co_return;
     static constexpr std::string_view kLastChunk = "0\r\n\r\n";
     co_await write_all(net::buffer(kLastChunk));
@@ -419,6 +421,7 @@ class Connection final : public Exchange {
   }
 
   net::awaitable<void> write_whole(Send send, std::string body) {
+    finish_request();
     if (send == Send::nothing) co_return;
     const std::array<net::const_buffer, 2> buffers{
         net::buffer(head_), send == Send::head_and_body ? net::buffer(body) : net::const_buffer()};
@@ -432,16 +435,20 @@ class Connection final : public Exchange {
     record_.reset();
     record_.started = SteadyClock::now();
     record_.status = response.result_int();
+    finished_ = false;
     request_id_ = observe::generate_request_id();
     const Send send = prepare_whole(response.version(), response.result_int(), response.reason(), response.base(),
                                     response.body().size(), false);
     co_await write_whole(send, std::move(response.body()));
-    finish_request();
   }
 
-  // The request is over: its metrics and log line. A client that left before any response counts as
-  // status 499 (the convention of nginx for "client closed request").
+  // The request is over: its metrics and log line, once. Called before the last write of the response
+  // (so that a client that has read the response sees it counted; the duration excludes that write), and
+  // after the handler for requests that did not get that far. A client that left before any response
+  // counts as status 499 (the convention of nginx for "client closed request").
   void finish_request() {
+    if (finished_) return;
+    finished_ = true;
     record_.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - record_.started);
     if (record_.status == 0 && phase_ == Phase::client_gone) record_.status = 499;
     observe::Metrics& metrics = observe::metrics();
@@ -461,6 +468,7 @@ class Connection final : public Exchange {
   After after_ = After::keep_alive;
   bool timed_out_ = false;                           // the pending operation was cancelled by the deadline sweep
   bool interrupted_ = false;                         // see interrupt()
+  bool finished_ = true;                             // the current request's record was taken (finish_request)
   bool watching_ = false;                            // the disconnect watch's read is pending
   std::shared_ptr<util::CancelSignal> gone_signal_;  // the current request's, created by watch_client
   net::steady_timer watch_timer_;

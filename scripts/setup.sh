@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build make pkg-config libboost1.81-dev libssl-dev zlib1g-dev ca-certificates)
 case "$mode" in
-  test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 procps chromium clang-format clang-tidy python3-yaml) ;;
+  test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 python3-prometheus-client procps chromium clang-format clang-tidy python3-yaml) ;;
   bench) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev wrk procps python3 curl nginx-light) ;;
   run) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;

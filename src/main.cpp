@@ -1,5 +1,6 @@
 // llamachat: entry point. Reads configuration, wires the backend, serves until SIGINT/SIGTERM.
 #include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigwait and pthread_kill live here
+#include <unistd.h>
 
 #include <cstdio>
 #include <exception>
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
                       : config.log_level == "warn"  ? util::LogLevel::warn
                       : config.log_level == "error" ? util::LogLevel::error
                                                     : util::LogLevel::info);
+  util::set_log_format(config.log_format
+                           ? (*config.log_format == "json" ? util::LogFormat::json : util::LogFormat::text)
+                           : util::default_log_format(isatty(STDERR_FILENO) == 1));
 
   // Signals are taken by one dedicated thread (sigwait), so worker threads never see them.
   sigset_t signals;
@@ -42,7 +46,8 @@ int main(int argc, char** argv) {
     for (const auto& line : wiring.warnings) util::log_warn(line);
     for (const auto& line : app::protection_warnings(config)) util::log_warn(line);
 
-    http::Server server(app::server_options(config), app::build_router(config, wiring.backend));
+    http::Server server(app::server_options(config, wiring.backend->info().model),
+                        app::build_router(config, wiring.backend, wiring.probes));
     server.listen();
     util::log_info("listening on " + config.server.host + ":" + std::to_string(server.port()));
 

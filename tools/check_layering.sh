@@ -7,8 +7,9 @@ cd "$root/src"
 status=0
 # folder | forbidden include prefixes (regex on the quoted include path)
 rules=(
-  "util|^(aws|chat|http|api|backends|app|guard)/"
-  "guard|^(aws|chat|http|api|backends|app)/"
+  "util|^(aws|chat|http|api|backends|app|guard|observe)/"
+  "guard|^(aws|chat|http|api|backends|app|observe)/"
+  "observe|^(aws|chat|http|api|backends|app|guard)/"
   "aws/sigv4|^(chat|http|api|backends|app|aws/event_stream|aws/retry)/"
   "aws/event_stream|^(chat|http|api|backends|app|aws/sigv4|aws/retry|aws/credentials)/"
   "aws/retry|^(chat|http|api|backends|app|aws/sigv4|aws/event_stream|aws/credentials)/"

@@ -69,7 +69,8 @@ net::awaitable<void> respond_bad_request(http::Exchange& exchange, HttpError err
 net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backend, chat::ChatRequest request,
                                  std::string label) {
   chat::AccumulatingSink sink;
-  const chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
+  chat::Outcome outcome = co_await backend.stream(std::move(request), sink);
+  outcome = settle_outcome(exchange, std::move(outcome));
   if (exchange.client_gone()) co_return;
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     const HttpError http_error = chat_endpoint_error(*error);
@@ -111,6 +112,7 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
     co_await sse.stop();
     std::rethrow_exception(failure);
   }
+  outcome = settle_outcome(exchange, std::move(outcome));
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     if (error->kind != chat::ErrorKind::cancelled) {
       util::log_warn("request " + exchange.request_id() + " stream failed (" +
@@ -145,6 +147,7 @@ net::awaitable<void> handle_chat(http::Exchange& exchange, chat::Backend& backen
   request.stream = stream;
   request.deadline = steady_clock::now() + options.reply_deadline;
   request.cancel = exchange.watch_client();
+  request.record = &exchange.record();
 
   // The label travels by value ("offline", "bedrock": short strings, no allocation); with none set, the
   // backend is asked.

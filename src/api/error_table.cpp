@@ -34,6 +34,7 @@ constexpr std::array kTable{
     Row{K::context_length_exceeded, "context_length_exceeded", 502, 400, "invalid_request_error",
         "context_length_exceeded"},
     Row{K::invalid_request, "invalid_request", 400, 400, "invalid_request_error", "invalid_value"},
+    Row{K::shutting_down, "shutting_down", 503, 503, "server_error", "shutting_down"},
 };
 
 const Row& row_of(chat::ErrorKind kind) noexcept {

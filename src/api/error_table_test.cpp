@@ -31,6 +31,7 @@ const std::vector<std::pair<ErrorKind, std::string>> kAllKinds = {
     {ErrorKind::cancelled, "cancelled"},
     {ErrorKind::context_length_exceeded, "context_length_exceeded"},
     {ErrorKind::invalid_request, "invalid_request"},
+    {ErrorKind::shutting_down, "shutting_down"},
 };
 
 TEST(ErrorTable, EveryKindHasItsOwnRow) {
@@ -51,12 +52,20 @@ TEST(ErrorTable, ChatContractConfigurationIs500) {
 
 TEST(ErrorTable, ChatContractUpstreamFailuresAre502) {
   for (const auto& [kind, name] : kAllKinds) {
-    if (kind == ErrorKind::configuration || kind == ErrorKind::cancelled || kind == ErrorKind::invalid_request)
+    if (kind == ErrorKind::configuration || kind == ErrorKind::cancelled || kind == ErrorKind::invalid_request ||
+        kind == ErrorKind::shutting_down)
       continue;
     const HttpError e = chat_endpoint_error({kind, "detail " + name});
     EXPECT_EQ(e.status, 502u) << name;
     EXPECT_EQ(e.message, "Llama invocation failed: detail " + name);
   }
+}
+
+TEST(ErrorTable, ShuttingDownIs503OnBothApis) {
+  EXPECT_EQ(chat_endpoint_error({ErrorKind::shutting_down, "the service is shutting down"}).status, 503u);
+  const ApiError e = api_error({ErrorKind::shutting_down, "the service is shutting down"});
+  EXPECT_EQ(e.status, 503u);
+  EXPECT_EQ(e.code, "shutting_down");
 }
 
 TEST(ErrorTable, InvalidRequestIsTheCallersFault) {

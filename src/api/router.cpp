@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "api/ui/asset_serving.hpp"
+#include "observe/metrics.hpp"
 
 namespace llamachat::api {
 namespace net = boost::asio;
@@ -40,6 +41,32 @@ http::Response health_response(const http::Request& req, const chat::BackendInfo
   res.body() = "{\"status\":\"ok\",\"backend\":" + http::json_quote(info.name) +
                ",\"offline\":" + (info.offline ? "true" : "false") + ",\"model\":" + http::json_quote(info.model) + "}";
   return res;
+}
+
+// GET /readyz. A free coroutine with explicit parameters (decision 0003); `options` outlives it.
+net::awaitable<void> send_readiness(http::Exchange& exchange, const RouterOptions& options, chat::BackendInfo info) {
+  Readiness readiness;
+  if (options.readiness) readiness = co_await options.readiness();
+  http::Response res{readiness.ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                     exchange.request().version()};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-store");
+  std::string body = readiness.ready ? "{\"status\":\"ready\"" : "{\"status\":\"not ready\"";
+  body += ",\"backend\":" + http::json_quote(info.name) + ",\"offline\":" + (info.offline ? "true" : "false");
+  if (!readiness.reason.empty()) body += ",\"reason\":" + http::json_quote(readiness.reason);
+  body += '}';
+  res.body() = std::move(body);
+  co_await exchange.respond(std::move(res));
+}
+
+// GET /metrics.
+net::awaitable<void> send_metrics(http::Exchange& exchange, const RouterOptions& options) {
+  std::string text = co_await options.metrics();
+  http::Response res{bhttp::status::ok, exchange.request().version()};
+  res.set(bhttp::field::content_type, observe::kPrometheusContentType);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() = std::move(text);
+  co_await exchange.respond(std::move(res));
 }
 
 }  // namespace
@@ -131,12 +158,16 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
 
     if (protection && protection->cors().enabled() && is_cors_preflight(req))
       return send(exchange, cors_preflight_response(protection->cors(), req));
+    observe::RequestRecord& record = exchange.record();
     if (protection && path.starts_with("/metrics")) {
-      if (const auto refused = protection->check(RouteClass::metrics, exchange))
+      if (const auto refused = protection->check(RouteClass::metrics, exchange)) {
+        record.route = observe::Route::metrics;
         return send(exchange, refusal_response(*refused, {}, req.version()));
+      }
     }
 
     if (path == "/chat") {
+      record.route = observe::Route::chat;
       if (method != bhttp::verb::post) return send(exchange, method_not_allowed(req, "/chat", "POST"));
       std::string origin = listed_origin(protection, req);
       if (needs_protection(protection, origin, true))
@@ -144,8 +175,19 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
       return handle_chat(exchange, *backend, shared_options->chat);
     }
     if (path == "/healthz") {
+      record.route = observe::Route::healthz;
       if (!is_get) return send(exchange, method_not_allowed(req, "/healthz", "GET, HEAD"));
       return send(exchange, health_response(req, backend->info()));
+    }
+    if (path == "/readyz") {
+      record.route = observe::Route::readyz;
+      if (!is_get) return send(exchange, method_not_allowed(req, "/readyz", "GET, HEAD"));
+      return send_readiness(exchange, *shared_options, backend->info());
+    }
+    if (path == "/metrics" && shared_options->metrics) {
+      record.route = observe::Route::metrics;
+      if (!is_get) return send(exchange, method_not_allowed(req, "/metrics", "GET, HEAD"));
+      return send_metrics(exchange, *shared_options);
     }
     for (const Mount& mount : shared_options->mounts) {
       if (!path.starts_with(mount.prefix)) continue;
@@ -161,6 +203,7 @@ http::Handler make_router(std::shared_ptr<chat::Backend> backend, RouterOptions 
       return mount.handler(exchange);
     }
     if (const ui::EmbeddedFile* asset = ui::find_asset(ui::embedded_files(), path)) {
+      record.route = observe::Route::ui;
       if (!is_get) return send(exchange, method_not_allowed(req, path, "GET, HEAD"));
       const std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1);
       return send(exchange, asset_response(*asset, req, query, backend->info()));

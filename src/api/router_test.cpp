@@ -203,5 +203,53 @@ TEST(Router, MountedHandlerAnswersEveryPathUnderItsPrefix) {
   EXPECT_NE(route(bhttp::verb::get, "/healthz").body(), "/healthz");
 }
 
+// Routes one GET with `options`; returns the response and the route the request was recorded under.
+std::pair<http::Response, observe::Route> get_with(std::string target, RouterOptions options) {
+  RecordingExchange exchange(http::Request{bhttp::verb::get, target, 11});
+  auto handler =
+      make_router(std::make_shared<EchoBackend>(chat::BackendInfo{"bedrock", "m", false}), std::move(options));
+  test::run_async(handler(exchange));
+  EXPECT_EQ(exchange.responses.size(), 1u) << target;
+  return {exchange.responses.empty() ? http::Response{} : exchange.responses[0], exchange.record().route};
+}
+
+net::awaitable<Readiness> not_ready_for_test() { co_return Readiness{false, "no AWS credentials could be resolved"}; }
+net::awaitable<std::string> fixed_metrics() { co_return std::string("llamachat_x 1\n"); }
+
+TEST(Router, ReadyzIsReadyByDefault) {
+  const auto [res, route] = get_with("/readyz", {});
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(json::parse(res.body()).at("status"), "ready");
+  EXPECT_EQ(route, observe::Route::readyz);
+}
+
+TEST(Router, ReadyzNotReadyIs503WithTheReason) {
+  RouterOptions options;
+  options.readiness = [] { return not_ready_for_test(); };
+  const auto [res, route] = get_with("/readyz", std::move(options));
+  EXPECT_EQ(res.result_int(), 503u);
+  const auto body = json::parse(res.body());
+  EXPECT_EQ(body.at("status"), "not ready");
+  EXPECT_EQ(body.at("reason"), "no AWS credentials could be resolved");
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+}
+
+TEST(Router, MetricsServedOnlyWhenConfigured) {
+  RouterOptions options;
+  options.metrics = [] { return fixed_metrics(); };
+  const auto [res, route] = get_with("/metrics", std::move(options));
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res[bhttp::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res.body(), "llamachat_x 1\n");
+  EXPECT_EQ(route, observe::Route::metrics);
+  EXPECT_EQ(get_with("/metrics", {}).first.result_int(), 404u);
+}
+
+TEST(Router, RoutesAreRecordedAsPatterns) {
+  EXPECT_EQ(get_with("/healthz", {}).second, observe::Route::healthz);
+  EXPECT_EQ(get_with("/app.js", {}).second, observe::Route::ui);
+  EXPECT_EQ(get_with("/no/such/thing?x=1", {}).second, observe::Route::unmatched);
+}
+
 }  // namespace
 }  // namespace llamachat::api

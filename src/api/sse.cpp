@@ -87,7 +87,26 @@ SseStream::SseStream(http::Exchange& exchange, const net::any_io_executor& execu
       tick_(executor),
       ticker_done_(executor) {}
 
+chat::Outcome settle_outcome(http::Exchange& exchange, chat::Outcome outcome) {
+  if (const auto* completion = std::get_if<chat::Completion>(&outcome)) {
+    if (completion->usage) {
+      exchange.record().input_tokens = completion->usage->input_tokens;
+      exchange.record().output_tokens = completion->usage->output_tokens;
+    }
+  } else if (std::get<chat::Error>(outcome).kind == chat::ErrorKind::cancelled && exchange.interrupted() &&
+             !exchange.client_gone()) {
+    return chat::Error{chat::ErrorKind::shutting_down, "the service is shutting down; retry the request"};
+  }
+  return outcome;
+}
+
 net::awaitable<bool> SseStream::on_delta(std::string_view text) {
+  // Time to first token: the first reply text of the stream (one clock read per stream).
+  if (text_bytes_ == 0 && !text.empty()) {
+    observe::RequestRecord& record = exchange_.record();
+    record.ttft =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - record.started);
+  }
   text_bytes_ += text.size();
   if (keep_reply_) reply_.append(text);
   if (exchange_.client_gone()) failed_ = true;

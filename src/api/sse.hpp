@@ -25,6 +25,11 @@ std::string sse_done(std::string_view reply, const chat::Completion& completion)
 std::string sse_error(std::string_view message);                                   // event: error
 inline constexpr std::string_view kSseKeepAlive = ": keep-alive\n\n";
 
+// The outcome of a backend call as the endpoint should answer it: usage reported by the model goes into
+// the request's record (metrics, log line); a call the server interrupted at the end of its shutdown drain
+// (the backend saw a cancellation, the client is still there) becomes ErrorKind::shutting_down.
+chat::Outcome settle_outcome(http::Exchange& exchange, chat::Outcome outcome);
+
 // {"input_tokens": n, "output_tokens": n, "total_tokens": n} or {} when unknown.
 std::string usage_json(const std::optional<chat::Usage>& usage);
 

@@ -77,6 +77,11 @@ const std::vector<Flag>& flags() {
        "CORS off)"},
       {"--max-connections", "LLAMACHAT_MAX_CONNECTIONS",
        "open client connections at most; new ones beyond are closed at once (default 20000)"},
+      {"--log-format", "LLAMACHAT_LOG_FORMAT",
+       "json | text: log lines as JSON objects or as text (default json, text when stderr is a terminal)"},
+      {"--drain-timeout-ms", "LLAMACHAT_DRAIN_TIMEOUT_MS",
+       "on SIGTERM/SIGINT, in-flight requests get this long before they end with an error (default 10000; keep it "
+       "below the platform's stop timeout: ECS stopTimeout is 30 s by default)"},
   };
   return all;
 }
@@ -279,6 +284,13 @@ ParseOutcome parse_config(const std::vector<std::string>& args, const util::Envi
     return fail("invalid LLAMACHAT_MAX_CONNECTIONS '0': expected at least 1");
   if (!millis("--queue-wait-ms", config.upstream.queue_wait))
     return fail("invalid --queue-wait-ms / LLAMACHAT_QUEUE_WAIT_MS: expected milliseconds");
+
+  if (auto v = get("--log-format")) {
+    if (*v != "json" && *v != "text") return fail("invalid LLAMACHAT_LOG_FORMAT '" + *v + "': expected json or text");
+    config.log_format = *v;
+  }
+  if (!millis("--drain-timeout-ms", config.server.limits.shutdown_grace))
+    return fail("invalid --drain-timeout-ms / LLAMACHAT_DRAIN_TIMEOUT_MS: expected milliseconds");
 
   // Region: flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. Never a silent default.
   if (auto it = values.find("--region"); it != values.end() && !it->second.empty()) {

@@ -37,6 +37,7 @@ struct AppConfig {
   std::chrono::milliseconds sse_keep_alive{15'000};
   int max_attempts = 3;  // AWS_MAX_ATTEMPTS
   std::string log_level = "info";
+  std::optional<std::string> log_format;  // json | text; unset: json unless stderr is a terminal
   chat::ConversationPolicy conversation;  // LLAMACHAT_CONTEXT_TOKENS, LLAMACHAT_MEMORY (the /v1 API)
   std::vector<std::string> warnings;      // problems worth a start-up warning
   // Protection (api/protection.hpp). Keys from LLAMACHAT_API_KEYS and from LLAMACHAT_API_KEYS_FILE (read by

@@ -442,3 +442,39 @@ TEST_F(ConfigTest, HelpListsTheProtectionSettings) {
 
 }  // namespace
 }  // namespace llamachat::app
+
+namespace llamachat::app {
+namespace {
+
+class ObserveConfigTest : public ::testing::Test {
+ protected:
+  ParseOutcome parse(const std::vector<std::string>& args, test::Variables vars = {}) const {
+    return parse_config(args, test::isolated_aws_environment(dir_.path(), std::move(vars)));
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(ObserveConfigTest, LogFormatIsUnsetByDefaultAndTakesJsonOrText) {
+  EXPECT_FALSE(parse({}).config->log_format.has_value());
+  EXPECT_EQ(parse({}, {{"LLAMACHAT_LOG_FORMAT", "text"}}).config->log_format, "text");
+  EXPECT_EQ(parse({"--log-format", "json"}, {{"LLAMACHAT_LOG_FORMAT", "text"}}).config->log_format, "json");
+  const ParseOutcome bad = parse({}, {{"LLAMACHAT_LOG_FORMAT", "yaml"}});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.message.find("LLAMACHAT_LOG_FORMAT"), std::string::npos);
+}
+
+TEST_F(ObserveConfigTest, DrainTimeoutDefaultsToTenSeconds) {
+  EXPECT_EQ(parse({}).config->server.limits.shutdown_grace, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(parse({}, {{"LLAMACHAT_DRAIN_TIMEOUT_MS", "250"}}).config->server.limits.shutdown_grace,
+            std::chrono::milliseconds(250));
+  EXPECT_EQ(parse({}, {{"LLAMACHAT_DRAIN_TIMEOUT_MS", "soon"}}).exit_code, 2);
+}
+
+TEST_F(ObserveConfigTest, HelpListsTheNewSettings) {
+  const std::string help = usage_text();
+  EXPECT_NE(help.find("LLAMACHAT_LOG_FORMAT"), std::string::npos);
+  EXPECT_NE(help.find("LLAMACHAT_DRAIN_TIMEOUT_MS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llamachat::app

@@ -18,6 +18,8 @@
 #include "backends/openai/openai_backend.hpp"
 #include "guard/api_keys.hpp"
 #include "http/client/proxy_config.hpp"
+#include "observe/metrics.hpp"
+#include "observe/request_log.hpp"
 
 namespace llamachat::app {
 namespace {
@@ -29,8 +31,49 @@ bool is_loopback_host(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
+// Readiness: the details go to the log, the answer gives a general reason (it is public and must not
+// carry secrets or file paths).
+api::Readiness not_ready(std::string_view reason, std::string_view detail) {
+  util::log_warn("not ready: " + std::string(reason) + ": " + std::string(detail));
+  return {false, std::string(reason)};
+}
+
+boost::asio::awaitable<api::Readiness> fixed_readiness(api::Readiness readiness) { co_return readiness; }
+
+// Ready when the credential chain yields credentials (from its cache when it has them); Bedrock is not called.
+boost::asio::awaitable<api::Readiness> credentials_readiness(std::shared_ptr<aws::credentials::Provider> credentials) {
+  std::string problem;
+  try {
+    [[maybe_unused]] const aws::Credentials found = co_await credentials->get();
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  if (problem.empty()) co_return api::Readiness{};
+  co_return not_ready("no AWS credentials could be resolved", problem);
+}
+
+boost::asio::awaitable<std::optional<std::int64_t>> credentials_expiry(
+    std::shared_ptr<aws::credentials::Provider> credentials) {
+  std::optional<aws::Credentials> found;
+  try {
+    found = co_await credentials->get();
+  } catch (const std::exception&) {
+    // No credentials: no gauge; /readyz says why.
+  }
+  if (!found || !found->expiration) co_return std::nullopt;
+  co_return std::chrono::duration_cast<std::chrono::seconds>(*found->expiration - std::chrono::system_clock::now())
+      .count();
+}
+
+boost::asio::awaitable<std::string> render_metrics(Probes probes) {
+  observe::MetricsSnapshot snapshot = observe::metrics().snapshot();
+  if (probes.credentials_expiry) snapshot.credentials_expiry_seconds = co_await probes.credentials_expiry();
+  co_return observe::render_prometheus(snapshot);
+}
+
 Wiring misconfigured(std::string problem, std::string backend_name = "bedrock") {
   Wiring w;
+  w.probes.readiness = [problem] { return fixed_readiness(not_ready("the service is not configured", problem)); };
   w.warnings.push_back("CONFIGURATION ERROR: " + problem +
                        " Every chat request will fail until this is fixed (/chat: 500, /v1: 503).");
   w.backend = std::make_shared<MisconfiguredBackend>(std::move(problem), std::move(backend_name));
@@ -159,6 +202,8 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env) {
       std::make_shared<backends::bedrock::BedrockBackend>(std::move(bedrock), credentials, util::system_clock());
   w.backend = backend;
   w.shutdown = [backend] { backend->shutdown(); };
+  w.probes.readiness = [credentials] { return credentials_readiness(credentials); };
+  w.probes.credentials_expiry = [credentials] { return credentials_expiry(credentials); };
   w.startup_probe = [credentials] {
     boost::asio::io_context ctx;
     boost::asio::co_spawn(ctx, credentials->get(), [](std::exception_ptr error, const aws::Credentials& found) {
@@ -220,14 +265,16 @@ std::shared_ptr<api::Protection> build_protection(const AppConfig& config) {
   return std::make_shared<api::Protection>(std::move(options));
 }
 
-http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend) {
-  return build_router(config, std::move(backend), build_protection(config));
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, Probes probes) {
+  return build_router(config, std::move(backend), build_protection(config), std::move(probes));
 }
 
 http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend,
-                           std::shared_ptr<api::Protection> protection) {
+                           std::shared_ptr<api::Protection> protection, Probes probes) {
   api::RouterOptions options;
   options.protection = std::move(protection);
+  options.readiness = probes.readiness;
+  options.metrics = [probes] { return render_metrics(probes); };
   options.chat.reply_deadline = config.request_timeout;
   options.chat.keep_alive_interval = config.sse_keep_alive;
   api::openai::OpenAiOptions openai;
@@ -247,8 +294,17 @@ http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backen
   return api::make_router(std::move(backend), std::move(options));
 }
 
-http::ServerOptions server_options(const AppConfig& config) {
+http::ServerOptions server_options(const AppConfig& config, std::string model) {
   http::ServerOptions options = config.server;
+  options.on_request_done = [model = std::move(model)](const http::Exchange& exchange) {
+    if (!util::log_enabled(util::LogLevel::info)) return;
+    const observe::RequestRecord& record = exchange.record();
+    const bool model_call = record.route == observe::Route::chat || record.route == observe::Route::v1_chat_completions;
+    const std::string line = observe::format_request_line(
+        util::log_format(), {std::chrono::system_clock::now(), exchange.request_id(),
+                             exchange.request().method_string(), model_call ? model : std::string_view(), record});
+    util::write_log_line(util::LogLevel::info, line);
+  };
   options.early_error = [](std::string_view target, unsigned status, std::string_view message, unsigned version) {
     if (target.starts_with(api::openai::kPathPrefix))
       return api::openai::early_error_response(status, message, version);

@@ -24,6 +24,7 @@ enum class ErrorKind {
   context_length_exceeded,   // upstream 400: the prompt and max_tokens exceed the model's context window
   invalid_request,           // the request cannot be sent as it is (the caller's fault): the message names the
                              // field, e.g. a blank turn for Bedrock's Converse API; no upstream call was made
+  shutting_down,             // the service stopped the request: its shutdown drain timeout ran out
 };
 
 struct Error {

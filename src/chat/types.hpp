@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat/cancellation.hpp"
+#include "observe/request_record.hpp"
 
 namespace llamachat::chat {
 
@@ -37,6 +38,9 @@ struct ChatRequest {
   bool stream = false;
   // Emitted when the client disconnects; never null when set by the API layer.
   std::shared_ptr<CancelSignal> cancel;
+  // Where the backend notes what it learns for the request's log line (the upstream request id); may be
+  // null. Owned by the HTTP exchange, which outlives the call.
+  observe::RequestRecord* record = nullptr;
 };
 
 struct Usage {

@@ -1,20 +1,20 @@
 #include "util/log.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
-#include <string>
 
 #include "util/clock.hpp"
+#include "util/json_text.hpp"
 
 namespace llamachat::util {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::info};
+std::atomic<LogFormat> g_format{LogFormat::text};
 std::mutex g_mutex;
 
-const char* level_name(LogLevel level) {
+const char* text_level_name(LogLevel level) {
   switch (level) {
     case LogLevel::debug: return "DEBUG";
     case LogLevel::info: return "INFO";
@@ -30,14 +30,57 @@ void set_log_level(LogLevel level) noexcept { g_level.store(level, std::memory_o
 
 bool log_enabled(LogLevel level) noexcept { return level >= g_level.load(std::memory_order_relaxed); }
 
-void log(LogLevel level, std::string_view message) {
-  if (!log_enabled(level)) return;
-  std::string line = format_iso8601(std::chrono::system_clock::now());
+void set_log_format(LogFormat format) noexcept { g_format.store(format, std::memory_order_relaxed); }
+
+LogFormat log_format() noexcept { return g_format.load(std::memory_order_relaxed); }
+
+LogFormat default_log_format(bool stderr_is_terminal) noexcept {
+  return stderr_is_terminal ? LogFormat::text : LogFormat::json;
+}
+
+std::string_view log_level_name(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "info";
+}
+
+std::string format_log_line(LogFormat format, std::chrono::system_clock::time_point time, LogLevel level,
+                            std::string_view message) {
+  std::string line;
+  if (format == LogFormat::json) {
+    line.reserve(message.size() + 64);
+    line += "{\"ts\":\"";
+    line += format_iso8601(time);
+    line += "\",\"level\":\"";
+    line += log_level_name(level);
+    line += "\",\"msg\":";
+    append_json_quoted(line, message);
+    line += "}\n";
+    return line;
+  }
+  line = format_iso8601(time);
   line += ' ';
-  line += level_name(level);
+  line += text_level_name(level);
   line += ' ';
   line += message;
   line += '\n';
+  return line;
+}
+
+void log(LogLevel level, std::string_view message) {
+  if (!log_enabled(level)) return;
+  const std::string line = format_log_line(log_format(), std::chrono::system_clock::now(), level, message);
+  std::lock_guard lock(g_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+void write_log_line(LogLevel level, std::string_view line) {
+  if (!log_enabled(level)) return;
   std::lock_guard lock(g_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

@@ -11,7 +11,10 @@ namespace {
 // Restores the process-wide level after each test.
 class LogTest : public ::testing::Test {
  protected:
-  void TearDown() override { set_log_level(LogLevel::info); }
+  void TearDown() override {
+    set_log_level(LogLevel::info);
+    set_log_format(LogFormat::text);
+  }
 };
 
 TEST_F(LogTest, LevelThreshold) {
@@ -56,6 +59,37 @@ TEST_F(LogTest, SuppressedLevelsWriteNothing) {
   log_warn("hidden");
   const std::string out = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(out, "");
+}
+
+TEST_F(LogTest, JsonLineHasTimeLevelAndEscapedMessage) {
+  std::chrono::system_clock::time_point t{std::chrono::seconds(1'440'938'160)};
+  EXPECT_EQ(format_log_line(LogFormat::json, t, LogLevel::warn, "say \"hi\"\n\tnow"),
+            "{\"ts\":\"2015-08-30T12:36:00Z\",\"level\":\"warn\",\"msg\":\"say \\\"hi\\\"\\n\\tnow\"}\n");
+}
+
+TEST_F(LogTest, JsonLineReplacesInvalidUtf8) {
+  std::chrono::system_clock::time_point t{std::chrono::seconds(0)};
+  const std::string line = format_log_line(LogFormat::json, t, LogLevel::info, "caf\xc3\xa9 \xff\xc3 end");
+  EXPECT_EQ(line, "{\"ts\":\"1970-01-01T00:00:00Z\",\"level\":\"info\",\"msg\":\"caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD end\"}\n");
+}
+
+TEST_F(LogTest, TextLineKeepsTheOriginalShape) {
+  std::chrono::system_clock::time_point t{std::chrono::seconds(0)};
+  EXPECT_EQ(format_log_line(LogFormat::text, t, LogLevel::error, "boom"), "1970-01-01T00:00:00Z ERROR boom\n");
+}
+
+TEST_F(LogTest, JsonByDefaultUnlessStderrIsATerminal) {
+  EXPECT_EQ(default_log_format(false), LogFormat::json);
+  EXPECT_EQ(default_log_format(true), LogFormat::text);
+}
+
+TEST_F(LogTest, JsonFormatAppliesToEveryLogCall) {
+  set_log_format(LogFormat::json);
+  ::testing::internal::CaptureStderr();
+  log_info("hello");
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  const std::regex line_re(R"(\{"ts":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z","level":"info","msg":"hello"\}\n)");
+  EXPECT_TRUE(std::regex_match(out, line_re)) << out;
 }
 
 }  // namespace

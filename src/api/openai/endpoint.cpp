@@ -96,6 +96,7 @@ net::awaitable<void> reply_whole(http::Exchange& exchange, chat::Backend& backen
   bool stopped = false;
   chat::Outcome outcome = co_await stream_with_stops(backend, std::move(request), text, stopped);
   outcome = stop_cut_outcome(std::move(outcome), stopped);
+  outcome = settle_outcome(exchange, std::move(outcome));
   if (exchange.client_gone()) co_return;
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     co_await send_error(exchange, failure(exchange, *error), label);
@@ -135,6 +136,7 @@ net::awaitable<void> reply_stream(http::Exchange& exchange, chat::Backend& backe
     std::rethrow_exception(failure_ptr);
   }
   outcome = stop_cut_outcome(std::move(outcome), stopped);
+  outcome = settle_outcome(exchange, std::move(outcome));
   std::string tail;
   if (const auto* error = std::get_if<chat::Error>(&outcome)) {
     if (error->kind != chat::ErrorKind::cancelled) {
@@ -178,6 +180,7 @@ net::awaitable<void> handle_completions(http::Exchange& exchange, const Shared& 
     return send_error(exchange, context_too_long(prepared), std::move(label));
   request.deadline = steady_clock::now() + shared.options.reply_deadline;
   request.cancel = exchange.watch_client();
+  request.record = &exchange.record();
 
   CompletionIds ids{completion_id(exchange.request_id()), unix_seconds(), shared.model};
   if (input.stream)
@@ -235,15 +238,18 @@ http::Handler make_openai_handler(std::shared_ptr<chat::Backend> backend, OpenAi
     const auto method = req.method();
     std::string label = shared->options.backend_label;
     if (path == "/v1/chat/completions") {
+      exchange.record().route = observe::Route::v1_chat_completions;
       if (method != bhttp::verb::post)
         return send(exchange, error_response(method_not_allowed(req, path, "POST"), req.version()));
       return handle_completions(exchange, *shared, std::move(label));
     }
     if (path == "/v1/models" || path.starts_with("/v1/models/")) {
+      exchange.record().route = observe::Route::v1_models;
       if (method != bhttp::verb::get && method != bhttp::verb::head)
         return send(exchange, error_response(method_not_allowed(req, path, "GET"), req.version()));
       return handle_models(exchange, *shared, path, std::move(label));
     }
+    exchange.record().route = observe::Route::v1_other;
     return send(exchange,
                 error_response(not_found("no route for " + std::string(req.method_string()) + " " + std::string(path),
                                          "", "unknown_url"),

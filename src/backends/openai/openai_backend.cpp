@@ -12,7 +12,8 @@ namespace net = boost::asio;
 namespace {
 
 upstream::CallerOptions caller_options(const OpenAiConfig& config) {
-  return {"OpenAI-compatible upstream", config.base, config.request_timeout, config.client, config.retry};
+  return {
+      "OpenAI-compatible upstream", config.base, config.request_timeout, config.client, config.retry, "x-request-id"};
 }
 
 std::shared_ptr<upstream::Authorizer> authorizer_for(const OpenAiConfig& config) {

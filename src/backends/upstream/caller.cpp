@@ -9,6 +9,7 @@
 
 #include "aws/credentials/provider.hpp"
 #include "backends/upstream/retry_after.hpp"
+#include "observe/metrics.hpp"
 #include "util/cancel_signal.hpp"
 #include "util/log.hpp"
 
@@ -30,6 +31,21 @@ std::uint64_t next_generation() {
 }
 
 chat::Error client_gone() { return {chat::ErrorKind::cancelled, "client disconnected"}; }
+
+// Records the call's duration, all attempts included, however it ends.
+class CallTimer {
+ public:
+  CallTimer() = default;
+  CallTimer(const CallTimer&) = delete;
+  CallTimer& operator=(const CallTimer&) = delete;
+  ~CallTimer() {
+    observe::metrics().record_upstream_call(
+        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - start_));
+  }
+
+ private:
+  steady_clock::time_point start_ = steady_clock::now();
+};
 
 bool client_left(const chat::ChatRequest& request) noexcept { return request.cancel && request.cancel->emitted(); }
 
@@ -113,6 +129,7 @@ net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::Even
   aws::retry::RetryStrategy strategy(options_.retry, quota_, &uniform_random);
   aws::retry::RetryToken token;
   net::steady_timer backoff(co_await net::this_coro::executor);
+  const CallTimer timer;
   for (int attempts = 1;; ++attempts) {
     Relay relay(sink);
     AttemptOutcome outcome = co_await attempt(request, protocol, relay, deadline);
@@ -121,6 +138,7 @@ net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::Even
       co_return std::move(*completion);
     }
     auto& failure = std::get<Failure>(outcome);
+    if (failure.error.kind == chat::ErrorKind::throttled) observe::metrics().record_upstream_throttle();
     // Never retry once reply text reached the client: it would be sent twice.
     if (relay.started() || failure.error.kind == chat::ErrorKind::cancelled || client_left(request))
       co_return std::move(failure.error);
@@ -130,6 +148,7 @@ net::awaitable<chat::Outcome> Caller::call(chat::ChatRequest request, chat::Even
     if (steady_clock::now() + wait >= deadline) co_return std::move(failure.error);
     util::log_info("request " + request.request_id + ": attempt " + std::to_string(attempts) + " failed (" +
                    failure.error.message.substr(0, 120) + "); retrying in " + std::to_string(wait.count()) + " ms");
+    observe::metrics().record_upstream_retry();
     backoff.expires_after(wait);
     // A disconnect ends the wait; the subscription ends with this iteration.
     const auto end_wait = [&backoff] { backoff.cancel(); };
@@ -157,6 +176,7 @@ net::awaitable<AttemptOutcome> Caller::attempt(const chat::ChatRequest& request,
     std::unique_ptr<http::ResponseStream> response =
         co_await client.open(options_.endpoint, std::move(upstream), deadline);
     const unsigned status = response->status();
+    if (request.record) request.record->upstream_request_id.assign(response->header(options_.request_id_header));
     if (status < 200 || status >= 300) {
       const std::string body = co_await response->read_all();
       Failure failure = protocol.classify(ErrorReply{status, *response, body}, context);

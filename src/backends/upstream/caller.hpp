@@ -86,6 +86,8 @@ struct CallerOptions {
       110'000};                // whole call, all attempts; a request's own deadline may be sooner
   http::ClientOptions client;  // connect timeout, CA bundle, proxy
   aws::retry::RetryOptions retry;
+  // The reply header with the upstream's id for the request, kept for the request's log line.
+  std::string request_id_header = "x-amzn-requestid";
 };
 
 class Caller {

@@ -12,11 +12,12 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
-#include <random>
 #include <system_error>
 
 #include "http/server/request_checks.hpp"
 #include "http/server/response_head.hpp"
+#include "observe/metrics.hpp"
+#include "observe/request_id.hpp"
 #include "util/log.hpp"
 
 namespace llamachat::http {
@@ -33,18 +34,6 @@ constexpr auto as_tuple_awaitable = net::as_tuple(net::use_awaitable);
 // larger one is read on in further pieces. Every open connection holds a buffer of at least this size,
 // so it counts at ten thousand connections (4 KiB here cost 40 MB there).
 constexpr std::size_t kReadChunk = 1024;
-
-std::string make_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id(16, '0');
-  std::uint64_t v = rng();
-  for (char& c : id) {
-    c = hex[v & 0xf];
-    v >>= 4;
-  }
-  return id;
-}
 
 // What a connection is doing. Whether a watch read is pending (watching_) and why an operation was
 // cancelled (timed_out_) are facts about pending operations, not phases.
@@ -83,6 +72,16 @@ class Connection final : public Exchange {
   const std::string& request_id() const noexcept override { return request_id_; }
   bool client_gone() const noexcept override { return phase_ == Phase::client_gone; }
   net::ip::address peer_address() const noexcept override { return peer_; }
+  bool interrupted() const noexcept override { return interrupted_; }
+  // End of the shutdown drain: a request still in progress is told to stop (its disconnect signal), and
+  // interrupted() tells the handler that its client is still there for a final error.
+  void interrupt() noexcept {
+    const bool in_progress =
+        phase_ == Phase::handling || phase_ == Phase::streaming || phase_ == Phase::streaming_until_close;
+    if (!in_progress || !gone_signal_ || interrupted_) return;
+    interrupted_ = true;
+    gone_signal_->emit();
+  }
   bool idle() const noexcept { return phase_ == Phase::awaiting_request; }
   void cancel_io() noexcept {
     beast::error_code ignored;  // cancelling on a socket that may already be closed
@@ -146,7 +145,11 @@ class Connection final : public Exchange {
         break;
       }
       request_ = parser.release();
-      request_id_ = make_request_id();
+      record_.reset();
+      record_.started = SteadyClock::now();
+      finished_ = false;
+      interrupted_ = false;
+      request_id_ = observe::request_id_for(request_["X-Request-Id"]);
       phase_ = Phase::handling;
       if (server_.stopping.load()) close_after();
       bool failed = false;
@@ -168,6 +171,7 @@ class Connection final : public Exchange {
         close_after();
         co_await respond(json_error_response(500, "internal error: handler sent no response", request_.version()));
       }
+      finish_request();
       gone_signal_.reset();  // the request is over; a disconnect from now on concerns nobody
       if (after_ != After::keep_alive || phase_ == Phase::client_gone) break;
       // A pipelined request already buffered goes first; otherwise a disconnect watch still pending
@@ -218,6 +222,9 @@ class Connection final : public Exchange {
     const bool chunked = head.version() != 10;
     phase_ = chunked ? Phase::streaming : Phase::streaming_until_close;
     if (!chunked) close_after();
+    record_.status = head.result_int();
+    record_.streamed = true;
+    observe::metrics().stream_opened();
     const ResponseHead response_head{head.version(), head.result_int(),
                                      head.reason(),  request_id_,
                                      keep_alive(),   chunked ? BodyFraming::chunked : BodyFraming::until_close};
@@ -246,6 +253,7 @@ class Connection final : public Exchange {
   }
 
   net::awaitable<void> end_stream() override {
+    finish_request();
     if (phase_ != Phase::streaming) co_return;
     static constexpr std::string_view kLastChunk = "0\r\n\r\n";
     co_await write_all(net::buffer(kLastChunk));
@@ -449,7 +457,10 @@ class Connection final : public Exchange {
   Send prepare_whole(unsigned version, unsigned status, std::string_view reason, const Fields& fields,
                      std::size_t body_size, bool head_request) {
     if (phase_ == Phase::client_gone) return Send::nothing;
-    if (phase_ == Phase::handling) phase_ = Phase::responded;
+    if (phase_ == Phase::handling) {
+      phase_ = Phase::responded;
+      record_.status = status;
+    }
     if (server_.stopping.load()) close_after();  // draining: this is the connection's last response
     const ResponseHead head{version, status, reason, request_id_, keep_alive(), BodyFraming::content_length, body_size};
     write_response_head(head_, head, fields);
@@ -457,6 +468,7 @@ class Connection final : public Exchange {
   }
 
   net::awaitable<void> write_whole(Send send, std::string body) {
+    finish_request();
     if (send == Send::nothing) co_return;
     const std::array<net::const_buffer, 2> buffers{
         net::buffer(head_), send == Send::head_and_body ? net::buffer(body) : net::const_buffer()};
@@ -466,10 +478,30 @@ class Connection final : public Exchange {
   // Answers a request that could not be read (with a request id of its own), then lingers and closes.
   net::awaitable<void> reject(Response response) {
     after_ = After::linger_then_close;
-    request_id_ = make_request_id();
+    request_ = {};
+    record_.reset();
+    record_.started = SteadyClock::now();
+    record_.status = response.result_int();
+    finished_ = false;
+    request_id_ = observe::generate_request_id();
     const Send send = prepare_whole(response.version(), response.result_int(), response.reason(), response.base(),
                                     response.body().size(), false);
-    return write_whole(send, std::move(response.body()));
+    co_await write_whole(send, std::move(response.body()));
+  }
+
+  // The request is over: its metrics and log line, once. Called before the last write of the response
+  // (so that a client that has read the response sees it counted; the duration excludes that write), and
+  // after the handler for requests that did not get that far. A client that left before any response
+  // counts as status 499 (the convention of nginx for "client closed request").
+  void finish_request() {
+    if (finished_) return;
+    finished_ = true;
+    record_.duration = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - record_.started);
+    if (record_.status == 0 && phase_ == Phase::client_gone) record_.status = 499;
+    observe::Metrics& metrics = observe::metrics();
+    if (record_.streamed) metrics.stream_closed();
+    metrics.record_request(record_);
+    if (server_.on_request_done) server_.on_request_done(*this);
   }
 
   const ServerState& server_;
@@ -483,6 +515,8 @@ class Connection final : public Exchange {
   Phase phase_ = Phase::awaiting_request;
   After after_ = After::keep_alive;
   bool timed_out_ = false;                           // the pending operation was cancelled by the deadline sweep
+  bool interrupted_ = false;                         // see interrupt()
+  bool finished_ = true;                             // the current request's record was taken (finish_request)
   bool watching_ = false;                            // the disconnect watch's read is pending
   bool names_other_version_ = false;                 // the request line refused for its version names one (505)
   bool peer_finished_sending_ = false;               // the watch read EOF: no further request will come
@@ -512,6 +546,11 @@ void expire_due(const ConnectionSet& live, SteadyClock::time_point now) noexcept
 void close_idle(const ConnectionSet& live) noexcept {
   for (Connection* c : live)
     if (c->idle()) c->cancel_io();
+}
+
+void interrupt_in_flight(const ConnectionSet& live) noexcept {
+  // Emitting a signal runs its subscribers, which only cancel operations: the set does not change here.
+  for (Connection* c : live) c->interrupt();
 }
 
 }  // namespace llamachat::http

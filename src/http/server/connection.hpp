@@ -18,8 +18,9 @@ struct ServerState {
   const ServerLimits& limits;
   const EarlyErrorRenderer& early_error;  // may be empty: json_error_response
   const Handler& handler;
-  const std::atomic<bool>& stopping;     // set once on stop(): answer with Connection: close, take no more
-  std::atomic<std::size_t>& open_count;  // decremented when a connection ends
+  const RequestObserver& on_request_done;  // may be empty
+  const std::atomic<bool>& stopping;       // set once on stop(): answer with Connection: close, take no more
+  std::atomic<std::size_t>& open_count;    // decremented when a connection ends
 };
 
 class Connection;
@@ -33,5 +34,8 @@ boost::asio::awaitable<void> serve_connection(const ServerState& server, Connect
 void expire_due(const ConnectionSet& live, std::chrono::steady_clock::time_point now) noexcept;
 // Closes the connections in `live` that wait for a next request (shutdown).
 void close_idle(const ConnectionSet& live) noexcept;
+// Interrupts the requests in progress in `live` (end of the shutdown drain): their disconnect signal is
+// emitted while their clients stay connected, so that each gets a final error (Exchange::interrupted).
+void interrupt_in_flight(const ConnectionSet& live) noexcept;
 
 }  // namespace llamachat::http

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
@@ -60,11 +61,13 @@ struct Server::Impl {
   std::uint16_t bound_port = 0;
   std::once_flag stop_once;
 
-  ServerState state{options.limits, options.early_error, handler, stopping, connections};
+  ServerState state{options.limits, options.early_error, handler, options.on_request_done, stopping, connections};
 
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
   net::awaitable<void> accept_loop();
   void begin_shutdown();
+  net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
+  net::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point until);
 };
 
 namespace {
@@ -136,25 +139,37 @@ void Server::Impl::begin_shutdown() {
   for (auto& worker : workers) {
     net::post(worker->ctx, [w = worker.get()] { close_idle(w->connections); });
   }
-  // Drain: wait for in-flight requests up to the grace period, then stop every worker.
-  auto deadline = std::chrono::steady_clock::now() + options.limits.shutdown_grace;
-  net::co_spawn(
-      workers[0]->ctx,
-      [this, deadline]() -> net::awaitable<void> {
-        net::steady_timer timer(co_await net::this_coro::executor);
-        while (connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-          timer.expires_after(std::chrono::milliseconds(20));
-          co_await timer.async_wait(as_tuple_awaitable);
-        }
-        if (connections.load() > 0)
-          util::log_warn("shutdown grace period over; closing " + std::to_string(connections.load()) +
-                         " connection(s)");
-        for (auto& worker : workers) {
-          worker->guard.reset();
-          worker->ctx.stop();
-        }
-      },
-      net::detached);
+  // Drain: wait for in-flight requests up to the grace period; then interrupt the rest (each client gets a
+  // final error) and give them a short while to write it; then stop every worker.
+  const auto deadline = std::chrono::steady_clock::now() + options.limits.shutdown_grace;
+  net::co_spawn(workers[0]->ctx, drain(deadline), net::detached);
+}
+
+net::awaitable<void> Server::Impl::wait_for_connections(std::chrono::steady_clock::time_point until) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (connections.load() > 0 && std::chrono::steady_clock::now() < until) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(as_tuple_awaitable);
+  }
+}
+
+net::awaitable<void> Server::Impl::drain(std::chrono::steady_clock::time_point deadline) {
+  // A final error event is a small local write: a second is plenty, and the wait is bounded for a
+  // client that stopped reading.
+  constexpr std::chrono::milliseconds kFinalWrite{1000};
+  co_await wait_for_connections(deadline);
+  if (connections.load() > 0) {
+    util::log_warn("shutdown: drain timeout over; interrupting " + std::to_string(connections.load()) +
+                   " connection(s)");
+    for (auto& worker : workers) net::post(worker->ctx, [w = worker.get()] { interrupt_in_flight(w->connections); });
+    co_await wait_for_connections(std::chrono::steady_clock::now() + kFinalWrite);
+  }
+  if (connections.load() > 0)
+    util::log_warn("shutdown: closing " + std::to_string(connections.load()) + " connection(s)");
+  for (auto& worker : workers) {
+    worker->guard.reset();
+    worker->ctx.stop();
+  }
 }
 
 Server::Server(ServerOptions options, Handler handler)

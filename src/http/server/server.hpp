@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "http/server/response_head.hpp"
+#include "observe/request_record.hpp"
 #include "util/cancel_signal.hpp"
 #include "util/json_text.hpp"
 
@@ -37,8 +38,10 @@ struct ServerLimits {
   std::chrono::milliseconds body_timeout{30'000};        // end of header to end of body
   std::chrono::milliseconds keep_alive_timeout{60'000};  // idle between requests on one connection
   std::chrono::milliseconds write_timeout{30'000};       // one write to a slow reader
-  std::chrono::milliseconds shutdown_grace{10'000};      // in-flight requests get this long on SIGTERM
-  std::size_t max_connections = 20'000;                  // beyond this, new connections are closed at once
+  // On SIGTERM, in-flight requests get this long; then each is interrupted (a stream ends with an error
+  // event). Keep it below the platform's stop timeout (ECS stopTimeout: 30 s by default).
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::size_t max_connections = 20'000;  // beyond this, new connections are closed at once
 };
 
 // Renders the server's own answer to a request it refuses before the handler runs (413 above the body
@@ -46,12 +49,18 @@ struct ServerLimits {
 using EarlyErrorRenderer =
     std::function<Response(std::string_view target, unsigned status, std::string_view message, unsigned http_version)>;
 
+class Exchange;
+// Called on the connection's thread when a request's response is complete (or the client left), with
+// its record filled in; for metrics and the request log line. Must not throw.
+using RequestObserver = std::function<void(const Exchange&)>;
+
 struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;  // 0 = any free port; see Server::port()
   unsigned threads = 0;       // 0 = hardware concurrency
   ServerLimits limits;
-  EarlyErrorRenderer early_error;  // unset: json_error_response
+  EarlyErrorRenderer early_error;   // unset: json_error_response
+  RequestObserver on_request_done;  // may be empty
 };
 
 // One request/response exchange, handed to the handler. Not thread-safe; lives on the connection's thread.
@@ -80,6 +89,16 @@ class Exchange {
   virtual bool client_gone() const noexcept = 0;
   // The address of the TCP peer (a proxy's when there is one); unspecified when not known.
   virtual boost::asio::ip::address peer_address() const noexcept { return {}; }
+  // The server is shutting down and interrupted this request at the end of its drain: the disconnect
+  // signal was emitted, but the client is still there and should get a final error.
+  virtual bool interrupted() const noexcept { return false; }
+
+  // What this request did so far (route, status, tokens, ...): the layers that know a part fill it in.
+  observe::RequestRecord& record() noexcept { return record_; }
+  const observe::RequestRecord& record() const noexcept { return record_; }
+
+ protected:
+  observe::RequestRecord record_;
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(Exchange&)>;

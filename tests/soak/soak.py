@@ -545,8 +545,6 @@ class Load:
         self.half_close[outcome[0]] += 1
         if outcome[0] != "complete" and len(self.half_close_examples) < 3:
             self.half_close_examples.append(f"{outcome[0]}: {outcome[1]}")
-        if outcome[0] != "complete" and self.args.half_close_lenient:
-            return ("left", "half-close not answered (lenient)")
         return outcome
 
     async def worker(self, stop_at):
@@ -745,8 +743,7 @@ class Instance:
         for kind, classes in by_kind.items():
             out.append(f"  {kind:18} " + ", ".join(f"{c} {n}" for c, n in classes.items()))
         if self.load.half_close:
-            out.append(f"  half-closed clients: {dict(self.load.half_close)}"
-                       + (" (lenient: not answered is not a failure)" if self.args.half_close_lenient else ""))
+            out.append(f"  half-closed clients: {dict(self.load.half_close)}")
         out.append("  RSS MiB over the run (t: rss):")
         step = max(1, len(self.samples) // 12)
         out.append("    " + "  ".join(f"{t:.0f}s:{rss / MIB:.1f}" for t, rss, _ in self.samples[::step]))
@@ -800,8 +797,6 @@ def main():
     p.add_argument("--settle-seconds", type=float, default=20.0)
     p.add_argument("--sample-interval", type=float, default=0.5)
     p.add_argument("--rss-slack-mb", type=float, default=16.0)
-    p.add_argument("--half-close-lenient", action="store_true",
-                   help="count half-closed clients left without an answer instead of failing")
     args = p.parse_args()
     print(f"soak: {args.seconds:.0f} s, {args.concurrency} clients per instance, backends {args.backends}, "
           f"seed {args.seed}", flush=True)

@@ -204,7 +204,7 @@ TEST(Router, MountedHandlerAnswersEveryPathUnderItsPrefix) {
 }
 
 // Routes one GET with `options`; returns the response and the route the request was recorded under.
-std::pair<http::Response, observe::Route> get_with(std::string target, RouterOptions options) {
+std::pair<http::Response, observe::Route> route_with(std::string target, RouterOptions options) {
   RecordingExchange exchange(http::Request{bhttp::verb::get, target, 11});
   auto handler =
       make_router(std::make_shared<EchoBackend>(chat::BackendInfo{"bedrock", "m", false}), std::move(options));
@@ -217,7 +217,7 @@ net::awaitable<Readiness> not_ready_for_test() { co_return Readiness{false, "no 
 net::awaitable<std::string> fixed_metrics() { co_return std::string("llamachat_x 1\n"); }
 
 TEST(Router, ReadyzIsReadyByDefault) {
-  const auto [res, route] = get_with("/readyz", {});
+  const auto [res, route] = route_with("/readyz", {});
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(json::parse(res.body()).at("status"), "ready");
   EXPECT_EQ(route, observe::Route::readyz);
@@ -226,7 +226,7 @@ TEST(Router, ReadyzIsReadyByDefault) {
 TEST(Router, ReadyzNotReadyIs503WithTheReason) {
   RouterOptions options;
   options.readiness = [] { return not_ready_for_test(); };
-  const auto [res, route] = get_with("/readyz", std::move(options));
+  const auto [res, route] = route_with("/readyz", std::move(options));
   EXPECT_EQ(res.result_int(), 503u);
   const auto body = json::parse(res.body());
   EXPECT_EQ(body.at("status"), "not ready");
@@ -237,18 +237,18 @@ TEST(Router, ReadyzNotReadyIs503WithTheReason) {
 TEST(Router, MetricsServedOnlyWhenConfigured) {
   RouterOptions options;
   options.metrics = [] { return fixed_metrics(); };
-  const auto [res, route] = get_with("/metrics", std::move(options));
+  const auto [res, route] = route_with("/metrics", std::move(options));
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(res[bhttp::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(res.body(), "llamachat_x 1\n");
   EXPECT_EQ(route, observe::Route::metrics);
-  EXPECT_EQ(get_with("/metrics", {}).first.result_int(), 404u);
+  EXPECT_EQ(route_with("/metrics", {}).first.result_int(), 404u);
 }
 
 TEST(Router, RoutesAreRecordedAsPatterns) {
-  EXPECT_EQ(get_with("/healthz", {}).second, observe::Route::healthz);
-  EXPECT_EQ(get_with("/app.js", {}).second, observe::Route::ui);
-  EXPECT_EQ(get_with("/no/such/thing?x=1", {}).second, observe::Route::unmatched);
+  EXPECT_EQ(route_with("/healthz", {}).second, observe::Route::healthz);
+  EXPECT_EQ(route_with("/app.js", {}).second, observe::Route::ui);
+  EXPECT_EQ(route_with("/no/such/thing?x=1", {}).second, observe::Route::unmatched);
 }
 
 }  // namespace

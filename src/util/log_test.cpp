@@ -70,7 +70,9 @@ TEST_F(LogTest, JsonLineHasTimeLevelAndEscapedMessage) {
 TEST_F(LogTest, JsonLineReplacesInvalidUtf8) {
   std::chrono::system_clock::time_point t{std::chrono::seconds(0)};
   const std::string line = format_log_line(LogFormat::json, t, LogLevel::info, "caf\xc3\xa9 \xff\xc3 end");
-  EXPECT_EQ(line, "{\"ts\":\"1970-01-01T00:00:00Z\",\"level\":\"info\",\"msg\":\"caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD end\"}\n");
+  EXPECT_EQ(
+      line,
+      "{\"ts\":\"1970-01-01T00:00:00Z\",\"level\":\"info\",\"msg\":\"caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD end\"}\n");
 }
 
 TEST_F(LogTest, TextLineKeepsTheOriginalShape) {

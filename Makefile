@@ -4,19 +4,26 @@
 #               (one build with coverage AND AddressSanitizer + UndefinedBehaviorSanitizer: every test
 #               runs under the sanitizers, and the coverage gate is checked on the same run)
 # More: make build, make sanitize (sanitizers without coverage), make bench, make soak, make clean,
-#       make format (clang-format in place), make tidy (clang-tidy over src/), make lint (every static check).
-# Each build is a preset of CMakePresets.json (build/<preset>): release, test, asan, bench, dev, tsan.
+#       make format (clang-format in place), make tidy (clang-tidy over src/), make lint (every static check),
+#       make fuzz (every libFuzzer target for FUZZ_SECONDS each, clang), make tsan (unit + integration tests
+#       under ThreadSanitizer with TSAN_THREADS server threads).
+# Each build is a preset of CMakePresets.json (build/<preset>): release, test, asan, bench, dev, tsan, fuzz.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 COVERAGE_MIN ?= 85
+FUZZ_SECONDS ?= 60
+TSAN_THREADS ?= 4
 
-.PHONY: run build test sanitize bench bench-build clean setup-run setup-test format tidy lint soak
+.PHONY: run build test sanitize fuzz tsan bench bench-build clean setup-run setup-test setup-fuzz format tidy lint soak
 
 setup-run:
 	@scripts/setup.sh run
 
 setup-test:
 	@scripts/setup.sh test
+
+setup-fuzz:
+	@scripts/setup.sh fuzz
 
 build: setup-run
 	cmake --preset release
@@ -38,6 +45,19 @@ sanitize: setup-test
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# libFuzzer needs clang: its own build (build/fuzz) of only the libraries the targets link. make test
+# replays the same harnesses over their corpus in the test build (ctest -L fuzz).
+fuzz: setup-fuzz
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+# The unit and integration tests under ThreadSanitizer; every service they start runs TSAN_THREADS workers.
+tsan: setup-test
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	LLAMACHAT_THREADS=$(TSAN_THREADS) ctest --preset tsan -j $(JOBS) -L 'unit|integration'
 
 bench:
 	bench/run.sh $(BENCH_ARGS)

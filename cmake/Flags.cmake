@@ -26,3 +26,18 @@ if(LLAMACHAT_SANITIZE_THREAD)
   target_compile_options(llamachat_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
   target_link_options(llamachat_flags INTERFACE -fsanitize=thread)
 endif()
+# libFuzzer targets (fuzz/, the `fuzz` preset): clang only. Every library is instrumented for coverage
+# feedback (fuzzer-no-link) and checked by ASan; the fuzz executables add libFuzzer's main. Not UBSan:
+# Debian 12's clang 14 with -fsanitize=undefined fails on our coroutines ("Cannot represent a difference
+# across sections"); the corpus replay of make test runs the same harnesses under g++'s ASan+UBSan.
+option(LLAMACHAT_FUZZ "Build the libFuzzer targets of fuzz/ (clang; excludes the other sanitizer options)" OFF)
+if(LLAMACHAT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "LLAMACHAT_FUZZ needs clang (libFuzzer): configure with the `fuzz` preset")
+  endif()
+  if(LLAMACHAT_SANITIZE OR LLAMACHAT_SANITIZE_THREAD OR LLAMACHAT_COVERAGE)
+    message(FATAL_ERROR "LLAMACHAT_FUZZ brings its own sanitizers: turn LLAMACHAT_SANITIZE*, LLAMACHAT_COVERAGE off")
+  endif()
+  target_compile_options(llamachat_flags INTERFACE -fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer)
+  target_link_options(llamachat_flags INTERFACE -fsanitize=address)
+endif()

@@ -3,6 +3,7 @@
 #   scripts/setup.sh run    build and run dependencies
 #   scripts/setup.sh test   + test tools (gcovr, node/npm packages for interop tests)
 #   scripts/setup.sh bench  + benchmark tools (wrk; nginx-light for the reverse-proxy reference row)
+#   scripts/setup.sh fuzz   + clang 14 and its libFuzzer/sanitizer runtimes (make fuzz)
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -11,11 +12,12 @@ packages=(g++ cmake ninja-build make pkg-config libboost1.81-dev libssl-dev zlib
 case "$mode" in
   test) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev gcovr python3 python3-prometheus-client procps chromium clang-format clang-tidy python3-yaml) ;;
   bench) packages+=(libgtest-dev libgmock-dev googletest libbenchmark-dev wrk procps python3 curl nginx-light) ;;
+  fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
   run) ;;
-  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|test|bench|fuzz" >&2; exit 2 ;;
 esac
 # Node.js for the interop tests with the official AWS SDK for JavaScript; keep a newer one if present.
-if [[ "$mode" != run ]] && ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
+if [[ "$mode" == test || "$mode" == bench ]] && ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

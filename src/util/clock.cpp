@@ -71,7 +71,13 @@ bool parse_iso8601(std::string_view s, std::chrono::system_clock::time_point& ou
   const year_month_day ymd{std::chrono::year{year}, month{static_cast<unsigned>(mon)},
                            std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok()) return false;
-  out = sys_days{ymd} + hours{hour} + minutes{min} + seconds{sec};
+  const sys_seconds at = sys_days{ymd} + hours{hour} + minutes{min} + seconds{sec};
+  // system_clock counts nanoseconds in 64 bits: about 1677 to 2262. Outside that, converting overflows.
+  constexpr auto earliest = floor<seconds>(system_clock::time_point::min()) + seconds{1};
+  constexpr auto latest = floor<seconds>(system_clock::time_point::max());
+  if (at.time_since_epoch() < earliest.time_since_epoch() || at.time_since_epoch() > latest.time_since_epoch())
+    return false;
+  out = at;
   return true;
 }
 

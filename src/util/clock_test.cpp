@@ -115,4 +115,14 @@ TEST(ParseIso8601, LeapDayInLeapYear) {
 }
 
 }  // namespace
+// Found by the credentials fuzz target (UBSan: signed overflow): an Expiration past what system_clock
+// can hold is refused instead of overflowing.
+TEST(Clock, RefusesDatesSystemClockCannotHold) {
+  std::chrono::system_clock::time_point t{};
+  EXPECT_FALSE(parse_iso8601("2830-01-01T00:00:00Z", t));
+  EXPECT_FALSE(parse_iso8601("9999-12-31T23:59:59Z", t));
+  EXPECT_FALSE(parse_iso8601("1000-01-01T00:00:00Z", t));
+  EXPECT_TRUE(parse_iso8601("2200-01-01T00:00:00Z", t));
+}
+
 }  // namespace llamachat::util

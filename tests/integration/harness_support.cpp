@@ -22,6 +22,8 @@ std::map<std::string, std::string> base_environment() {
   env["AWS_CONFIG_FILE"] = "/nonexistent/llamachat-test-config";
   env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/llamachat-test-credentials";
   env["LLAMACHAT_OFFLINE_DELAY_MS"] = "0";  // the offline backend's demo pacing would only slow the tests
+  // `make tsan` runs every service with several worker threads, whatever the machine's CPU count.
+  if (const char* threads = std::getenv("LLAMACHAT_THREADS")) env["LLAMACHAT_THREADS"] = threads;
   return env;
 }
 

@@ -88,7 +88,7 @@ net::awaitable<upstream::AttemptOutcome> Protocol::relay_stream(http::ResponseSt
     events.clear();
     if (parser.feed(piece, events) != SseError::none) {
       response.close();
-      co_return unusable("the upstream " + origin_ + " sent a stream that is not SSE (a line over 1 MiB)");
+      co_return unusable("the upstream " + origin_ + " sent a stream that is not SSE (a line or an event over 1 MiB)");
     }
     for (const SseEvent& event : events) {
       if (is_done_marker(event)) continue;  // the end is judged once the body ended

@@ -25,6 +25,7 @@ SseError SseParser::feed(std::string_view bytes, std::vector<SseEvent>& events) 
       take_line(line_, events);
       line_.clear();
     }
+    if (data_.size() > max_line_bytes_) return error_ = SseError::event_too_long;
     pos = end + 1;
     if (bytes[end] == '\r') {
       if (pos == bytes.size())

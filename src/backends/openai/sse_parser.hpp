@@ -19,11 +19,14 @@ struct SseEvent {
 
 enum class SseError {
   none,
-  line_too_long,  // a line longer than the parser's limit: the stream is not SSE, or is hostile
+  line_too_long,   // a line longer than the parser's limit: the stream is not SSE, or is hostile
+  event_too_long,  // the data of one event grew past the same limit without an empty line to end it
 };
 
 class SseParser {
  public:
+  // `max_line_bytes` bounds a line and the data one event gathers from its lines: memory per parser stays
+  // bounded whatever the upstream sends.
   explicit SseParser(std::size_t max_line_bytes = 1 << 20) noexcept : max_line_bytes_(max_line_bytes) {}
 
   // Parses `bytes`, appending each completed event to `events`. After an error the parser stays failed.

@@ -153,5 +153,25 @@ TEST(SseParser, RefusesAnEndlessLine) {
   EXPECT_TRUE(events.empty());
 }
 
+// Found by the fuzz target's bound check: data lines without the empty line that ends an event used to
+// accumulate without limit, each line being short.
+TEST(SseParser, RefusesAnEndlessEvent) {
+  SseParser parser(16);
+  std::vector<SseEvent> events;
+  EXPECT_EQ(parser.feed("data: 0123\ndata: 4567\n", events), SseError::none);
+  EXPECT_EQ(parser.feed("data: 89ab\ndata: cdef\n", events), SseError::event_too_long);
+  EXPECT_EQ(parser.feed("\n", events), SseError::event_too_long);
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(SseParser, AnEventOfExactlyTheLimitIsDispatched) {
+  SseParser parser(16);
+  std::vector<SseEvent> events;
+  // Joined data "0123456\n0123456" plus the pending line feed: 16 bytes.
+  EXPECT_EQ(parser.feed("data: 0123456\ndata: 0123456\n\n", events), SseError::none);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data, "0123456\n0123456");
+}
+
 }  // namespace
 }  // namespace llamachat::backends::openai

@@ -42,7 +42,8 @@ struct Service {
       llamachat::app::build_router(config, std::make_shared<llamachat::backends::offline::OfflineBackend>());
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_connections{0};
-  llamachat::http::ServerState state{options.limits, options.early_error, handler, stopping, open_connections};
+  llamachat::http::ServerState state{options.limits, options.early_error, handler, options.on_request_done,
+                                     stopping,       open_connections};
 };
 
 Service& service() {

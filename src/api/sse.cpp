@@ -1,9 +1,11 @@
 #include "api/sse.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
 #include "http/server/server.hpp"
 #include "util/json_text.hpp"
 
@@ -168,16 +170,26 @@ net::awaitable<void> SseStream::writer() {
 
 // Queues a comment whenever the stream was silent for `interval`, until stop(), which it then wakes
 // (ticker_done_) so that the owner can wait for it before destroying this object.
+// Once the client sent end of file (a half-close, or a full close: they read the same), a silent stream
+// gets a comment every kEofProbeInterval instead: a client that closed fully answers the first with a
+// reset, the next write fails, and the request's cancel signal ends the upstream call, within about two
+// intervals even while the upstream is silent. A half-closed client just reads a few more comments.
 net::awaitable<void> SseStream::keep_alive(std::chrono::milliseconds interval) {
+  constexpr std::chrono::milliseconds kEofProbeInterval{250};
   while (!stopped_) {
-    tick_.expires_at(last_write_ + interval);
-    co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
-    if (stopped_) break;
-    if (steady_clock::now() - last_write_ >= interval && queued_.empty()) {
+    const auto now = steady_clock::now();
+    const auto silence = exchange_.peer_finished_sending() ? std::min(interval, kEofProbeInterval) : interval;
+    if (now - last_write_ >= silence && queued_.empty()) {
       const bool ok = co_await enqueue(kSseKeepAlive);
       if (!ok) break;
       last_write_ = steady_clock::now();
+      continue;
     }
+    // Look again when the silence would be long enough, and at least every probe interval (end of file
+    // may come meanwhile); a queue the writer cannot drain (a slow reader) is looked at again later.
+    const auto due = last_write_ + silence;
+    tick_.expires_at(due > now ? std::min(due, now + kEofProbeInterval) : now + kEofProbeInterval);
+    co_await tick_.async_wait(net::as_tuple(net::use_awaitable));
   }
   ticker_running_ = false;
   ticker_done_.cancel();

@@ -35,6 +35,7 @@ import collections
 import json
 import os
 import random
+import re
 import signal
 import socket
 import struct
@@ -78,10 +79,10 @@ class Child:
             if "Sanitizer" in line and ("ERROR" in line or "runtime error" in line):
                 self.sanitizer_report = True
             if self.port is None and "listening on " in line:
-                try:
-                    self.port = int(line.rsplit(":", 1)[1].split()[0])
-                except (IndexError, ValueError):
-                    pass
+                # a text line ends with the address; a JSON line closes its string after it
+                match = re.search(r"listening on \S*?:(\d+)", line)
+                if match:
+                    self.port = int(match.group(1))
                 self._port_line.set()
 
     @property

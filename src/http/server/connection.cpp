@@ -72,6 +72,7 @@ class Connection final : public Exchange {
   const std::string& request_id() const noexcept override { return request_id_; }
   bool client_gone() const noexcept override { return phase_ == Phase::client_gone; }
   net::ip::address peer_address() const noexcept override { return peer_; }
+  bool peer_finished_sending() const noexcept override { return peer_finished_sending_; }
   bool interrupted() const noexcept override { return interrupted_; }
   // End of the shutdown drain: a request still in progress is told to stop (its disconnect signal), and
   // interrupted() tells the handler that its client is still there for a final error.

@@ -81,8 +81,8 @@ std::optional<std::string> origin_form_of(std::string_view target) {
 
 bool names_an_http_version(std::string_view head) noexcept {
   const std::size_t end = head.find("\r\n");
-  if (end == std::string_view::npos || end < 8) return false;
-  const std::string_view version = head.substr(end - 8, 8);  // " HTTP/d.d" without its space
+  if (end == std::string_view::npos || end < 9) return false;  // room for " HTTP/d.d"
+  const std::string_view version = head.substr(end - 8, 8);    // "HTTP/d.d", after its space
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
   return head[end - 9] == ' ' && version.starts_with("HTTP/") && digit(version[5]) && version[6] == '.' &&
          digit(version[7]);

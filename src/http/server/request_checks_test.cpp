@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/beast/http/parser.hpp>
+#include <memory>
 #include <string>
 
 namespace llamachat::http {
@@ -66,6 +68,16 @@ TEST(NamesAnHttpVersion, OnlyARequestLineEndingInHttpDigitDotDigitAndCrlf) {
   EXPECT_FALSE(names_an_http_version("GET / HTTP/1.1\nHost: x\n\n"));
   EXPECT_FALSE(names_an_http_version("THIS IS NOT HTTP\r\n\r\n"));
   EXPECT_FALSE(names_an_http_version("GET / HTTP/x.1\r\n"));
+}
+
+// Found by fuzz.http_request: a line that is only the version has no byte before it to check for the space.
+// The bytes live alone on the heap, so AddressSanitizer reports a read before them.
+TEST(NamesAnHttpVersion, ALineOfOnlyTheVersionIsNotReadBeforeItsStart) {
+  const std::string_view line = "HTTP/1.1\r\n";
+  const auto bytes = std::make_unique<char[]>(line.size());
+  std::copy(line.begin(), line.end(), bytes.get());
+  EXPECT_FALSE(names_an_http_version(std::string_view(bytes.get(), line.size())));
+  EXPECT_TRUE(names_an_http_version(" HTTP/1.1\r\n"));
 }
 
 TEST(HasObsFold, AFieldLineContinuedWithSpaceOrTab) {

@@ -87,6 +87,9 @@ class Exchange {
   // already has). Every call during one request returns the same signal.
   virtual std::shared_ptr<util::CancelSignal> watch_client() = 0;
   virtual bool client_gone() const noexcept = 0;
+  // The client sent end of file after its request: a half-close (it still reads) or a full close (it
+  // left); only a write tells them apart, so a stream probes (api::SseStream).
+  virtual bool peer_finished_sending() const noexcept { return false; }
   // The address of the TCP peer (a proxy's when there is one); unspecified when not known.
   virtual boost::asio::ip::address peer_address() const noexcept { return {}; }
   // The server is shutting down and interrupted this request at the end of its drain: the disconnect

@@ -265,12 +265,12 @@ std::shared_ptr<api::Protection> build_protection(const AppConfig& config) {
   return std::make_shared<api::Protection>(std::move(options));
 }
 
-http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, Probes probes) {
-  return build_router(config, std::move(backend), build_protection(config), std::move(probes));
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, const Probes& probes) {
+  return build_router(config, std::move(backend), build_protection(config), probes);
 }
 
 http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend,
-                           std::shared_ptr<api::Protection> protection, Probes probes) {
+                           std::shared_ptr<api::Protection> protection, const Probes& probes) {
   api::RouterOptions options;
   options.protection = std::move(protection);
   options.readiness = probes.readiness;

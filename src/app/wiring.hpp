@@ -40,9 +40,9 @@ Wiring build_backend(const AppConfig& config, const util::Environment& env);
 
 // The HTTP side: every route (the page, /healthz, /readyz, /metrics, POST /chat, the OpenAI-compatible API
 // under /v1/), behind the protections of build_protection(config). /readyz and /metrics answer through `probes`.
-http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, Probes probes = {});
+http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend, const Probes& probes = {});
 http::Handler build_router(const AppConfig& config, std::shared_ptr<chat::Backend> backend,
-                           std::shared_ptr<api::Protection> protection, Probes probes = {});
+                           std::shared_ptr<api::Protection> protection, const Probes& probes = {});
 // API keys (LLAMACHAT_API_KEYS and the keys file), rate limit, upstream cap, CORS. Throws std::runtime_error
 // when LLAMACHAT_API_KEYS_FILE cannot be read or holds no key: refusing to start beats running unprotected.
 std::shared_ptr<api::Protection> build_protection(const AppConfig& config);

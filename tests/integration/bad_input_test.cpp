@@ -233,7 +233,9 @@ TEST(BadInputCorpus, EachCaseGetsItsExactStatusAndConnectionFate) {
     const std::string response = connection.read_response();
     ASSERT_FALSE(response.empty()) << "no answer";
     EXPECT_EQ(response.substr(0, response.find("\r\n")), c.status_line) << response.substr(0, 300);
-    if (!c.body_has.empty()) EXPECT_NE(response.find(c.body_has), std::string::npos) << response;
+    if (!c.body_has.empty()) {
+      EXPECT_NE(response.find(c.body_has), std::string::npos) << response;
+    }
     const bool says_close = response.find("\r\nConnection: close\r\n") != std::string::npos;
     EXPECT_EQ(says_close, c.closes);
     if (c.closes) {

@@ -213,7 +213,7 @@ TEST(Streaming, OfflineStreamsAndStopsOnDisconnect) {
 namespace llamachat::test {
 namespace {
 
-std::size_t rss_kib(pid_t pid) {
+[[maybe_unused]] std::size_t rss_kib(pid_t pid) {  // unused in sanitizer builds
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line))

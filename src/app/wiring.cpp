@@ -303,7 +303,7 @@ http::ServerOptions server_options(const AppConfig& config, std::string model) {
     const std::string line = observe::format_request_line(
         util::log_format(), {std::chrono::system_clock::now(), exchange.request_id(),
                              exchange.request().method_string(), model_call ? model : std::string_view(), record});
-    util::write_log_line(util::LogLevel::info, line);
+    util::append_log_line(util::LogLevel::info, line);
   };
   options.early_error = [](std::string_view target, unsigned status, std::string_view message, unsigned version) {
     if (target.starts_with(api::openai::kPathPrefix))

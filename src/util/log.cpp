@@ -71,6 +71,42 @@ std::string format_log_line(LogFormat format, std::chrono::system_clock::time_po
   return line;
 }
 
+namespace {
+
+constexpr std::size_t kPendingFlushBytes = 16 * 1024;
+
+// This thread's lines not yet written; whole lines only, so a write never splits one.
+struct PendingLines {
+  std::string text;
+  PendingLines() = default;
+  PendingLines(const PendingLines&) = delete;
+  PendingLines& operator=(const PendingLines&) = delete;
+  ~PendingLines() { flush(); }
+  void flush() {
+    if (text.empty()) return;
+    std::lock_guard lock(g_mutex);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+    text.clear();
+  }
+};
+
+PendingLines& pending_lines() {
+  thread_local PendingLines pending;
+  return pending;
+}
+
+}  // namespace
+
+void append_log_line(LogLevel level, std::string_view line) {
+  if (!log_enabled(level)) return;
+  PendingLines& pending = pending_lines();
+  pending.text.append(line);
+  if (pending.text.size() >= kPendingFlushBytes) pending.flush();
+}
+
+void flush_thread_log() { pending_lines().flush(); }
+
 void log(LogLevel level, std::string_view message) {
   if (!log_enabled(level)) return;
   const std::string line = format_log_line(log_format(), std::chrono::system_clock::now(), level, message);

@@ -85,6 +85,33 @@ TEST_F(LogTest, JsonByDefaultUnlessStderrIsATerminal) {
   EXPECT_EQ(default_log_format(true), LogFormat::text);
 }
 
+TEST_F(LogTest, AppendedLinesWaitForAFlushAndGoOutWholeInOrder) {
+  set_log_level(LogLevel::info);
+  ::testing::internal::CaptureStderr();
+  append_log_line(LogLevel::info, "first\n");
+  append_log_line(LogLevel::info, "second\n");
+  append_log_line(LogLevel::debug, "below the level\n");
+  std::fflush(stderr);
+  const std::string before = ::testing::internal::GetCapturedStderr();
+  ::testing::internal::CaptureStderr();
+  flush_thread_log();
+  flush_thread_log();  // nothing left: writes nothing
+  const std::string after = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(before, "");
+  EXPECT_EQ(after, "first\nsecond\n");
+}
+
+TEST_F(LogTest, AppendedLinesAreWrittenOnceTheyPass16KiB) {
+  const std::string line(1000, 'x');
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 17; ++i) append_log_line(LogLevel::info, line + "\n");  // 17017 bytes
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out.size(), 17u * 1001u);
+  ::testing::internal::CaptureStderr();
+  flush_thread_log();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST_F(LogTest, JsonFormatAppliesToEveryLogCall) {
   set_log_format(LogFormat::json);
   ::testing::internal::CaptureStderr();

@@ -97,6 +97,7 @@ net::awaitable<void> sweep_timeouts(Worker& worker, std::chrono::milliseconds pe
   for (;;) {
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(as_tuple_awaitable);
+    util::flush_thread_log();  // this worker's request log lines (util/log.hpp)
     if (ec) co_return;
     const auto now = SteadyClock::now();
     // expire_due only cancels; completions run later, so the set does not change during the loop.
@@ -210,9 +211,13 @@ void Server::run() {
   net::co_spawn(impl_->workers[0]->ctx, impl_->accept_loop(), net::detached);
   for (std::size_t i = 1; i < impl_->workers.size(); ++i) {
     Worker* w = impl_->workers[i].get();
-    w->thread = std::thread([w] { w->ctx.run(); });
+    w->thread = std::thread([w] {
+      w->ctx.run();
+      util::flush_thread_log();
+    });
   }
   impl_->workers[0]->ctx.run();
+  util::flush_thread_log();
   for (std::size_t i = 1; i < impl_->workers.size(); ++i)
     if (impl_->workers[i]->thread.joinable()) impl_->workers[i]->thread.join();
 }

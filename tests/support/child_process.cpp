@@ -111,20 +111,32 @@ bool ChildProcess::running() {
 }
 
 int ChildProcess::stop(int signal_number, std::chrono::milliseconds timeout) {
-  if (!running()) return exit_status_.value_or(-1);
-  kill(pid_, signal_number);
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    if (std::chrono::steady_clock::now() > end) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-      exit_status_ = 128 + SIGKILL;
-      break;
+  if (running()) {
+    kill(pid_, signal_number);
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+      if (std::chrono::steady_clock::now() > end) {
+        kill(pid_, SIGKILL);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        exit_status_ = 128 + SIGKILL;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+  }
+  // The process has exited, but the reader may not have taken its last output from the pipe yet: wait
+  // for the end of the pipe, so that output() after stop() holds everything the process wrote.
+  const auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (eof_) break;
+    }
+    if (std::chrono::steady_clock::now() > drained_by) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return *exit_status_;
+  return exit_status_.value_or(-1);
 }
 
 void ChildProcess::write_stdin_and_close(const std::string& data) {

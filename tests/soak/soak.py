@@ -76,7 +76,7 @@ class Child:
         for raw in self.proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.lines.append(line)
-            if "Sanitizer" in line and ("ERROR" in line or "runtime error" in line):
+            if "Sanitizer" in line and ("ERROR" in line or "runtime error" in line or "WARNING" in line):
                 self.sanitizer_report = True
             if self.port is None and "listening on " in line:
                 # a text line ends with the address; a JSON line closes its string after it

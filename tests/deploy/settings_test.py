@@ -13,9 +13,6 @@ import cfn_check  # noqa: E402
 from templates_test import APPRUNNER, DEPLOY, ECS  # noqa: E402
 
 BINARY = None
-# Settings that issue 13 adds on branches developed in parallel with this one. Once a name is in
-# --help, the test below asks for it to be removed from here, so this set only ever shrinks.
-PENDING = set()
 
 
 def template_settings():
@@ -53,12 +50,8 @@ class Settings(unittest.TestCase):
 
     def test_every_setting_in_the_deployment_files_exists(self):
         unknown = {name: where for name, where in self.names.items()
-                   if name not in self.listed | PENDING}
+                   if name not in self.listed}
         self.assertEqual(unknown, {})
-
-    def test_pending_settings_are_still_pending(self):
-        arrived = sorted(PENDING & self.listed)
-        self.assertEqual(arrived, [], "now listed by --help: remove them from PENDING in " + __file__)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def base_environment():
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_CONFIG_FILE": "/nonexistent/llamachat-soak-config",
            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/llamachat-soak-credentials"}
-    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
         if name in os.environ:
             env[name] = os.environ[name]
     # A bounded quarantine, so that RSS measures the service and not AddressSanitizer's reuse delay

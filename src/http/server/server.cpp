@@ -1,7 +1,10 @@
 #include "http/server/server.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -59,12 +62,14 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> next_worker{0};
   std::uint16_t bound_port = 0;
+  tcp protocol = tcp::v4();  // of the listening address
   std::once_flag stop_once;
 
   ServerState state{options.limits, options.early_error, handler, options.on_request_done, stopping, connections};
 
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
   net::awaitable<void> accept_loop();
+  void hand_over(Worker& worker, int descriptor);
   void begin_shutdown();
   net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
   net::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point until);
@@ -74,8 +79,8 @@ namespace {
 
 struct Worker {
   // One thread runs this context, and every socket and timer of a connection is used from that thread only
-  // (other threads post; the acceptor on worker 0 only registers new sockets, which keeps its lock). So the
-  // per-socket locks of Asio's reactor are off; its scheduler and registration locks stay.
+  // (other threads only post: the acceptor hands over raw descriptors, see hand_over). So the per-socket
+  // locks of Asio's reactor are off; its scheduler and registration locks stay.
   net::io_context ctx{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard{ctx.get_executor()};
   std::thread thread;
@@ -107,27 +112,56 @@ net::awaitable<void> sweep_timeouts(Worker& worker, std::chrono::milliseconds pe
 
 }  // namespace
 
-net::awaitable<void> Server::Impl::accept_loop() {
-  for (;;) {
-    Worker& worker = *workers[next_worker.fetch_add(1) % workers.size()];
-    auto [ec, socket] = co_await acceptor->async_accept(worker.ctx, as_tuple_awaitable);
+// Hands an accepted descriptor to its worker. The socket object is created and registered with the
+// worker's reactor on the worker's own thread: its io_context runs without per-descriptor locks (see Worker),
+// so registering it from the accepting thread would race with the worker reusing a closed socket's reactor
+// state (ThreadSanitizer reports exactly that). The post itself is ordered by the scheduler's lock.
+void Server::Impl::hand_over(Worker& worker, int descriptor) {
+  net::post(worker.ctx, [this, &worker, descriptor] {
+    beast::error_code ec;
+    tcp::socket socket(worker.ctx);
+    socket.assign(protocol, descriptor, ec);
     if (ec) {
-      if (ec == net::error::operation_aborted || stopping.load()) co_return;
-      util::log_warn("accept failed: " + ec.message());
-      // Out of file descriptors and similar: back off briefly instead of spinning.
-      net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
-      co_await pause.async_wait(as_tuple_awaitable);
-      continue;
+      ::close(descriptor);
+      connections.fetch_sub(1);
+      util::log_warn("accept: cannot register a connection: " + ec.message());
+      return;
     }
-    if (connections.load() >= options.limits.max_connections) {
-      beast::error_code ignored;  // refusing: the client sees a closed connection
-      socket.close(ignored);
-      continue;
-    }
-    connections.fetch_add(1);
     beast::error_code ignored;  // latency over throughput for chat replies; failure is harmless
     socket.set_option(tcp::no_delay(true), ignored);
     net::co_spawn(worker.ctx, serve_connection(state, worker.connections, std::move(socket)), net::detached);
+  });
+}
+
+// Waits until the listening socket is readable, then takes every pending connection with accept4 (the
+// listener is non-blocking), so that no socket object of another worker is touched on this thread.
+net::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [ec] = co_await acceptor->async_wait(tcp::acceptor::wait_read, as_tuple_awaitable);
+    if (ec || stopping.load()) {
+      if (ec == net::error::operation_aborted || stopping.load()) co_return;
+      util::log_warn("accept failed: " + ec.message());
+      continue;
+    }
+    for (;;) {
+      const int descriptor = ::accept4(acceptor->native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (descriptor < 0) {
+        const int error = errno;
+        if (error == EAGAIN || error == EWOULDBLOCK) break;
+        if (error == EINTR || error == ECONNABORTED) continue;
+        util::log_warn("accept failed: " + std::system_category().message(error));
+        // Out of file descriptors and similar: back off briefly instead of spinning.
+        net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+        co_await pause.async_wait(as_tuple_awaitable);
+        break;
+      }
+      if (connections.load() >= options.limits.max_connections) {
+        ::close(descriptor);  // refusing: the client sees a closed connection
+        continue;
+      }
+      connections.fetch_add(1);
+      hand_over(*workers[next_worker.fetch_add(1) % workers.size()], descriptor);
+    }
   }
 }
 
@@ -200,7 +234,9 @@ void Server::listen() {
   if (ec)
     throw std::system_error(ec, "cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port));
   impl_->acceptor->listen(net::socket_base::max_listen_connections);
+  impl_->acceptor->native_non_blocking(true);  // accept_loop takes connections until EAGAIN
   impl_->bound_port = impl_->acceptor->local_endpoint().port();
+  impl_->protocol = endpoint.protocol();
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port; }

@@ -300,9 +300,11 @@ http::ServerOptions server_options(const AppConfig& config, std::string model) {
     if (!util::log_enabled(util::LogLevel::info)) return;
     const observe::RequestRecord& record = exchange.record();
     const bool model_call = record.route == observe::Route::chat || record.route == observe::Route::v1_chat_completions;
-    const std::string line = observe::format_request_line(
-        util::log_format(), {std::chrono::system_clock::now(), exchange.request_id(),
-                             exchange.request().method_string(), model_call ? model : std::string_view(), record});
+    thread_local std::string line;  // reused: its capacity stays with the worker thread
+    line.clear();
+    observe::append_request_line(line, util::log_format(),
+                                 {std::chrono::system_clock::now(), exchange.request_id(),
+                                  exchange.request().method_string(), model_call ? model : std::string_view(), record});
     util::append_log_line(util::LogLevel::info, line);
   };
   options.early_error = [](std::string_view target, unsigned status, std::string_view message, unsigned version) {

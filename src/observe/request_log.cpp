@@ -83,16 +83,13 @@ class LineWriter {
 
 }  // namespace
 
-std::string format_request_line(util::LogFormat format, const RequestLogFields& fields) {
-  std::string line;
-  line.reserve(320);
-  const std::string ts = util::format_iso8601(fields.time);
+void append_request_line(std::string& line, util::LogFormat format, const RequestLogFields& fields) {
   if (format == util::LogFormat::json) {
     line += "{\"ts\":\"";
-    line += ts;
+    util::append_iso8601(line, fields.time);
     line += "\",\"level\":\"info\",\"msg\":\"request\"";
   } else {
-    line += ts;
+    util::append_iso8601(line, fields.time);
     line += " INFO request";
   }
   const RequestRecord& r = fields.record;
@@ -108,6 +105,11 @@ std::string format_request_line(util::LogFormat format, const RequestLogFields& 
   w.millis("ttft_ms", r.ttft);
   w.millis("duration_ms", r.duration);
   line += format == util::LogFormat::json ? "}\n" : "\n";
+}
+
+std::string format_request_line(util::LogFormat format, const RequestLogFields& fields) {
+  std::string line;
+  append_request_line(line, format, fields);
   return line;
 }
 

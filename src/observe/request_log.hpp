@@ -21,5 +21,7 @@ struct RequestLogFields {
 
 // The line with its newline (pure). JSON: one object per line, valid UTF-8 whatever the inputs.
 std::string format_request_line(util::LogFormat format, const RequestLogFields& fields);
+// The same line appended to `line`: the per-request path reuses one buffer per thread.
+void append_request_line(std::string& line, util::LogFormat format, const RequestLogFields& fields);
 
 }  // namespace llamachat::observe

@@ -125,4 +125,22 @@ TEST(Clock, RefusesDatesSystemClockCannotHold) {
   EXPECT_TRUE(parse_iso8601("2200-01-01T00:00:00Z", t));
 }
 
+TEST(Clock, CalendarArithmeticMatchesTheCivilDate) {
+  // A leap day at its last second, the last second of a year, and a date past 2038.
+  EXPECT_EQ(format_iso8601(time_point_cast<system_clock::duration>(sys_days{year{2024} / February / 29} + hours{23} +
+                                                                   minutes{59} + seconds{59})),
+            "2024-02-29T23:59:59Z");
+  EXPECT_EQ(format_amz_date(time_point_cast<system_clock::duration>(sys_days{year{1999} / December / 31} + hours{23} +
+                                                                    minutes{59} + seconds{59})),
+            "19991231T235959Z");
+  EXPECT_EQ(format_iso8601(time_point_cast<system_clock::duration>(sys_days{year{2100} / March / 1})),
+            "2100-03-01T00:00:00Z");
+}
+
+TEST(Clock, AppendIso8601AppendsToWhatIsThere) {
+  std::string out = "ts=";
+  append_iso8601(out, system_clock::time_point{});
+  EXPECT_EQ(out, "ts=1970-01-01T00:00:00Z");
+}
+
 }  // namespace llamachat::util

@@ -54,7 +54,7 @@ std::string format_log_line(LogFormat format, std::chrono::system_clock::time_po
   if (format == LogFormat::json) {
     line.reserve(message.size() + 64);
     line += "{\"ts\":\"";
-    line += format_iso8601(time);
+    append_iso8601(line, time);
     line += "\",\"level\":\"";
     line += log_level_name(level);
     line += "\",\"msg\":";

@@ -129,43 +129,57 @@ void LatencyHistogram::observe(std::chrono::microseconds value) noexcept {
   sum_micros_.fetch_add(static_cast<std::uint64_t>(micros), relaxed);
 }
 
-HistogramValues LatencyHistogram::values() const noexcept {
-  HistogramValues values;
-  for (std::size_t i = 0; i < counts_.size(); ++i) values.counts[i] = counts_[i].load(relaxed);
-  values.sum_micros = sum_micros_.load(relaxed);
-  return values;
+void LatencyHistogram::add_to(HistogramValues& into) const noexcept {
+  for (std::size_t i = 0; i < counts_.size(); ++i) into.counts[i] += counts_[i].load(relaxed);
+  into.sum_micros += sum_micros_.load(relaxed);
+}
+
+// Each thread takes the next shard the first time it records (any Metrics: the index is only a number).
+Metrics::Shard& Metrics::shard() noexcept {
+  static std::atomic<std::size_t> next_thread{0};
+  thread_local const std::size_t index = next_thread.fetch_add(1, relaxed) % kShards;
+  return shards_[index];
 }
 
 void Metrics::record_request(const RequestRecord& record) noexcept {
+  Shard& s = shard();
   const auto route = static_cast<std::size_t>(record.route);
   const unsigned slot = record.status >= 100 && record.status < kStatusSlots ? record.status : 0;
-  requests_[route][slot].fetch_add(1, relaxed);
-  request_duration_[route].observe(record.duration);
-  if (record.ttft) time_to_first_token_.observe(*record.ttft);
-  if (record.input_tokens) input_tokens_.fetch_add(*record.input_tokens, relaxed);
-  if (record.output_tokens) output_tokens_.fetch_add(*record.output_tokens, relaxed);
+  s.requests[route][slot].fetch_add(1, relaxed);
+  s.request_duration[route].observe(record.duration);
+  if (record.ttft) s.time_to_first_token.observe(*record.ttft);
+  if (record.input_tokens) s.input_tokens.fetch_add(*record.input_tokens, relaxed);
+  if (record.output_tokens) s.output_tokens.fetch_add(*record.output_tokens, relaxed);
 }
 
 void Metrics::record_upstream_call(std::chrono::microseconds duration) noexcept {
-  upstream_duration_.observe(duration);
+  shard().upstream_duration.observe(duration);
 }
+void Metrics::record_upstream_retry() noexcept { shard().upstream_retries.fetch_add(1, relaxed); }
+void Metrics::record_upstream_throttle() noexcept { shard().upstream_throttles.fetch_add(1, relaxed); }
+void Metrics::stream_opened() noexcept { shard().active_streams.fetch_add(1, relaxed); }
+void Metrics::stream_closed() noexcept { shard().active_streams.fetch_sub(1, relaxed); }
 
 MetricsSnapshot Metrics::snapshot() const {
   MetricsSnapshot s;
   for (std::size_t route = 0; route < kRouteCount; ++route) {
     for (unsigned status = 0; status < kStatusSlots; ++status) {
-      const std::uint64_t count = requests_[route][status].load(relaxed);
+      std::uint64_t count = 0;
+      for (const Shard& shard : shards_) count += shard.requests[route][status].load(relaxed);
       if (count != 0) s.requests.push_back({static_cast<Route>(route), status, count});
     }
-    s.request_duration[route] = request_duration_[route].values();
   }
-  s.upstream_duration = upstream_duration_.values();
-  s.time_to_first_token = time_to_first_token_.values();
-  s.input_tokens = input_tokens_.load(relaxed);
-  s.output_tokens = output_tokens_.load(relaxed);
-  s.upstream_retries = upstream_retries_.load(relaxed);
-  s.upstream_throttles = upstream_throttles_.load(relaxed);
-  s.active_streams = active_streams_.load(relaxed);
+  for (const Shard& shard : shards_) {
+    for (std::size_t route = 0; route < kRouteCount; ++route)
+      shard.request_duration[route].add_to(s.request_duration[route]);
+    shard.upstream_duration.add_to(s.upstream_duration);
+    shard.time_to_first_token.add_to(s.time_to_first_token);
+    s.input_tokens += shard.input_tokens.load(relaxed);
+    s.output_tokens += shard.output_tokens.load(relaxed);
+    s.upstream_retries += shard.upstream_retries.load(relaxed);
+    s.upstream_throttles += shard.upstream_throttles.load(relaxed);
+    s.active_streams += shard.active_streams.load(relaxed);
+  }
   return s;
 }
 

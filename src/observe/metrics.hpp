@@ -1,7 +1,9 @@
 #pragma once
-// The service's metrics: counters, gauges and latency histograms held in relaxed atomics (recording is a
-// few uncontended atomic adds, no lock and no allocation), a snapshot of them as plain values, and the
-// Prometheus text exposition of a snapshot (a pure function).
+// The service's metrics: counters, gauges and latency histograms held in relaxed atomics, a snapshot of
+// them as plain values, and the Prometheus text exposition of a snapshot (a pure function).
+// Recording is a few atomic adds, no lock and no allocation. The atomics are sharded: each thread records
+// into a shard of its own (cache-line aligned), and a snapshot sums the shards, so that worker threads do
+// not pass the same cache lines back and forth on every request.
 // Format: https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
 #include <array>
 #include <atomic>
@@ -34,7 +36,8 @@ struct HistogramValues {
 class LatencyHistogram {
  public:
   void observe(std::chrono::microseconds value) noexcept;
-  HistogramValues values() const noexcept;
+  // Adds this histogram's counts and sum to `into`.
+  void add_to(HistogramValues& into) const noexcept;
 
  private:
   std::array<std::atomic<std::uint64_t>, kLatencyBuckets + 1> counts_{};
@@ -69,24 +72,32 @@ class Metrics {
   void record_request(const RequestRecord& record) noexcept;
   // One call to the upstream, all attempts included, until its reply was read.
   void record_upstream_call(std::chrono::microseconds duration) noexcept;
-  void record_upstream_retry() noexcept { upstream_retries_.fetch_add(1, std::memory_order_relaxed); }
-  void record_upstream_throttle() noexcept { upstream_throttles_.fetch_add(1, std::memory_order_relaxed); }
-  void stream_opened() noexcept { active_streams_.fetch_add(1, std::memory_order_relaxed); }
-  void stream_closed() noexcept { active_streams_.fetch_sub(1, std::memory_order_relaxed); }
+  void record_upstream_retry() noexcept;
+  void record_upstream_throttle() noexcept;
+  void stream_opened() noexcept;
+  void stream_closed() noexcept;
 
   MetricsSnapshot snapshot() const;
 
+  // Threads beyond this many share shards (still correct, only contended).
+  static constexpr std::size_t kShards = 8;
+
  private:
   static constexpr unsigned kStatusSlots = 600;  // statuses 100-599; anything else counts as 0
-  std::array<std::array<std::atomic<std::uint64_t>, kStatusSlots>, kRouteCount> requests_{};
-  std::array<LatencyHistogram, kRouteCount> request_duration_{};
-  LatencyHistogram upstream_duration_;
-  LatencyHistogram time_to_first_token_;
-  std::atomic<std::uint64_t> input_tokens_{0};
-  std::atomic<std::uint64_t> output_tokens_{0};
-  std::atomic<std::uint64_t> upstream_retries_{0};
-  std::atomic<std::uint64_t> upstream_throttles_{0};
-  std::atomic<std::int64_t> active_streams_{0};
+  struct alignas(64) Shard {
+    std::array<std::array<std::atomic<std::uint64_t>, kStatusSlots>, kRouteCount> requests{};
+    std::array<LatencyHistogram, kRouteCount> request_duration{};
+    LatencyHistogram upstream_duration;
+    LatencyHistogram time_to_first_token;
+    std::atomic<std::uint64_t> input_tokens{0};
+    std::atomic<std::uint64_t> output_tokens{0};
+    std::atomic<std::uint64_t> upstream_retries{0};
+    std::atomic<std::uint64_t> upstream_throttles{0};
+    std::atomic<std::int64_t> active_streams{0};  // opened minus closed on this shard's threads
+  };
+  Shard& shard() noexcept;
+
+  std::array<Shard, kShards> shards_{};
 };
 
 // The process's metrics (one service per process).

@@ -39,6 +39,36 @@ TEST(Metrics, CountsRequestsByRouteAndStatus) {
   EXPECT_EQ(s.requests[3].route, Route::healthz);
 }
 
+// Each thread records into its own shard; a snapshot is the sum over every shard, with more threads than
+// shards too.
+TEST(Metrics, SnapshotSumsWhatEveryThreadRecorded) {
+  auto m = std::make_unique<Metrics>();
+  constexpr std::size_t kThreads = Metrics::kShards + 3;
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&m] {
+      for (int i = 0; i < 100; ++i) {
+        RequestRecord r;
+        r.route = Route::chat;
+        r.status = 200;
+        r.duration = microseconds(1'000);
+        r.input_tokens = 2;
+        m->record_request(r);
+        m->stream_opened();
+      }
+      for (int i = 0; i < 40; ++i) m->stream_closed();
+    });
+  }
+  for (auto& t : threads) t.join();
+  const MetricsSnapshot s = m->snapshot();
+  ASSERT_EQ(s.requests.size(), 1u);
+  EXPECT_EQ(s.requests[0].count, kThreads * 100);
+  EXPECT_EQ(s.request_duration[static_cast<std::size_t>(Route::chat)].count(), kThreads * 100);
+  EXPECT_EQ(s.request_duration[static_cast<std::size_t>(Route::chat)].sum_micros, kThreads * 100 * 1'000);
+  EXPECT_EQ(s.input_tokens, kThreads * 200);
+  EXPECT_EQ(s.active_streams, static_cast<std::int64_t>(kThreads * 60));
+}
+
 TEST(Metrics, HistogramBucketsIncludeTheirUpperBound) {
   LatencyHistogram h;
   h.observe(microseconds(5'000));        // exactly 0.005 s: first bucket
@@ -46,7 +76,8 @@ TEST(Metrics, HistogramBucketsIncludeTheirUpperBound) {
   h.observe(microseconds(0));            // first bucket
   h.observe(microseconds(-3));           // a clock step backwards counts as 0
   h.observe(microseconds(200'000'000));  // above every bound: +Inf only
-  const HistogramValues v = h.values();
+  HistogramValues v;
+  h.add_to(v);
   EXPECT_EQ(v.counts[0], 3u);
   EXPECT_EQ(v.counts[1], 1u);
   EXPECT_EQ(v.counts[kLatencyBuckets], 1u);

@@ -293,34 +293,35 @@ try {
     await context.close();
   }
 
-  // ---- Errors, API key (injected responses: the server side of keys is not in this branch) ----------------
+  // ---- API key against a real 401 (a second service with LLAMACHAT_API_KEYS), then errors (injected) ---------
   {
+    const keyed = await start(binary, [], { ...baseEnv, LLAMACHAT_API_KEYS: 'test-key-123', LLAMACHAT_OFFLINE_DELAY_MS: '0' });
+    const keyedOrigin = `http://127.0.0.1:${keyed.port}`;
     const context = await browser.newContext();
-    const page = await openPage(context, origin);
-    await page.goto(origin + '/');
+    const page = await openPage(context, keyedOrigin);
     const seenAuth = [];
-    await page.route('**/v1/chat/completions', async (route) => {
-      const auth = route.request().headers()['authorization'];
-      seenAuth.push(auth || '');
-      if (auth !== 'Bearer test-key-123') {
-        return route.fulfill({ status: 401, contentType: 'application/json',
-          body: JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key', param: null } }) });
-      }
-      return route.continue();
-    });
+    const statuses = [];
+    page.on('request', (r) => { if (r.url().endsWith('/v1/chat/completions')) seenAuth.push(r.headers()['authorization'] || ''); });
+    page.on('response', (r) => { if (r.url().endsWith('/v1/chat/completions')) statuses.push(r.status()); });
+    await page.goto(keyedOrigin + '/');
     await messageBox(page).fill('needs a key');
     await messageBox(page).press('Enter');
     const keyField = page.getByLabel('API key', { exact: true });
     await keyField.waitFor();
-    check(await page.getByRole('dialog').count() === 1, 'a 401 opens a dialog that asks for an API key');
+    check(statuses[0] === 401 && seenAuth[0] === '', `the service refuses a turn without a key (status ${statuses[0]})`);
+    check(await page.getByRole('dialog').count() === 1, 'its 401 opens a dialog that asks for an API key');
     await keyField.fill('test-key-123');
     await keyField.press('Enter');
     await replyDone(page);
-    check((await lastReply(page).textContent()).includes('You said: "needs a key"'), 'the request is retried with the key');
+    check((await lastReply(page).textContent()).includes('needs a key') && statuses.at(-1) === 200,
+      `the turn is retried with the key and answered (statuses ${statuses.join(', ')})`);
     check(seenAuth.at(-1) === 'Bearer test-key-123' && await page.evaluate(() => localStorage.getItem('llamachat.apiKey')) === 'test-key-123',
       'the key is kept in localStorage and sent as Authorization: Bearer');
-    await page.unroute('**/v1/chat/completions');
-
+    await page.reload();
+    await say(page, 'after a reload');
+    check(statuses.at(-1) === 200 && seenAuth.at(-1) === 'Bearer test-key-123', 'after a reload the kept key is sent at once');
+    const health = await page.evaluate(async () => (await fetch('/healthz')).status);
+    check(health === 200, `/healthz stays open without a key (${health})`);
     const errorCase = async (what, fulfil, expected) => {
       await page.route('**/v1/chat/completions', fulfil);
       await say(page, what);

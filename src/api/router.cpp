@@ -113,7 +113,9 @@ net::awaitable<void> serve_protected(http::Exchange& exchange, chat::Backend& ba
   }
   guard::ConcurrencyGate::Permit permit;
   if (dispatch.calls_upstream && protection.upstream_gate()) {
-    permit = co_await protection.upstream_gate()->acquire();
+    guard::ConcurrencyGate& gate = *protection.upstream_gate();
+    permit = gate.try_acquire();
+    if (!permit) permit = co_await gate.acquire();
     if (!permit) {
       const Refused overloaded{Refusal::overloaded, protection.overloaded_retry_after_seconds()};
       co_await ex.respond(refusal_response(overloaded, render, ex.request().version()));

@@ -34,6 +34,15 @@ std::shared_ptr<ConcurrencyGate> ConcurrencyGate::create(GateLimits limits) {
   return std::shared_ptr<ConcurrencyGate>(new ConcurrencyGate(limits));
 }
 
+ConcurrencyGate::Permit ConcurrencyGate::try_acquire() {
+  std::lock_guard lock(mutex_);
+  if (limits_.max_concurrent == 0 || (in_use_ < limits_.max_concurrent && queue_.empty())) {
+    ++in_use_;
+    return Permit(shared_from_this());
+  }
+  return Permit();
+}
+
 net::awaitable<ConcurrencyGate::Permit> ConcurrencyGate::acquire() {
   const auto executor = co_await net::this_coro::executor;
   std::shared_ptr<Waiter> waiter;

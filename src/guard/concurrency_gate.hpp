@@ -40,6 +40,9 @@ class ConcurrencyGate : public std::enable_shared_from_this<ConcurrencyGate> {
   // A permit at once when one is free and nobody waits; else a place in the queue, when there is one, until
   // a permit is handed over or queue_wait is over. An empty Permit means refused (queue full or wait over).
   boost::asio::awaitable<Permit> acquire();
+  // A permit at once when one is free and nobody waits, else an empty Permit; never waits. The hot path
+  // tries this first, and awaits acquire() only when it fails (no coroutine frame in the common case).
+  Permit try_acquire();
 
   std::size_t in_use() const;
   std::size_t waiting() const;

@@ -47,6 +47,27 @@ TEST(ConcurrencyGate, GrantsUpToTheCapQueuesThenRefuses) {
   EXPECT_EQ(gate->in_use(), 0u);
 }
 
+// try_acquire never waits, and never overtakes a queued caller: the permit freed while one waits is its.
+TEST(ConcurrencyGate, TryAcquireTakesOnlyAFreePermitNobodyWaitsFor) {
+  net::io_context ctx;
+  auto gate = ConcurrencyGate::create({1, 1, std::chrono::milliseconds(1h)});
+  ConcurrencyGate::Permit first = gate->try_acquire();
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(gate->try_acquire());  // the cap is reached
+  ConcurrencyGate::Permit queued;
+  int done = 0;
+  net::co_spawn(ctx, acquire_into(gate, queued, done), net::detached);
+  ctx.poll();
+  EXPECT_EQ(gate->waiting(), 1u);
+  first = ConcurrencyGate::Permit();  // handed to the waiter, not left for try_acquire
+  EXPECT_FALSE(gate->try_acquire());
+  ctx.poll();
+  EXPECT_TRUE(queued);
+  queued = ConcurrencyGate::Permit();
+  EXPECT_TRUE(gate->try_acquire());  // free again (and returned at once: the temporary is destroyed)
+  EXPECT_EQ(gate->in_use(), 0u);
+}
+
 TEST(ConcurrencyGate, AQueuedCallerIsRefusedWhenItsWaitIsOver) {
   net::io_context ctx;
   auto gate = ConcurrencyGate::create({1, 4, 1ms});

@@ -20,7 +20,14 @@ class StrictHandler {
   static constexpr std::size_t max_key_size = bj::string::max_size();
   static constexpr std::size_t max_string_size = bj::string::max_size();
 
-  StrictHandler(unsigned char* temp, std::size_t temp_size) : stack_(bj::storage_ptr(), temp, temp_size) {}
+  // The bookkeeping of member names lives in containers reused by every parse on this thread (cleared,
+  // never shrunk), so a request body costs no allocation for it. A parse never starts another parse.
+  StrictHandler(unsigned char* temp, std::size_t temp_size)
+      : stack_(bj::storage_ptr(), temp, temp_size), scratch_(thread_scratch()) {
+    scratch_.key_text.clear();
+    scratch_.keys.clear();
+    scratch_.object_starts.clear();
+  }
 
   void reset(bj::storage_ptr storage) { stack_.reset(std::move(storage)); }
   bj::value release() { return stack_.release(); }
@@ -89,13 +96,22 @@ class StrictHandler {
 
  private:
   struct ObjectStart {
-    std::size_t first_key;        // its first entry in keys_
-    std::size_t key_text_offset;  // where its names start in key_text_
+    std::size_t first_key;        // its first entry in keys
+    std::size_t key_text_offset;  // where its names start in key_text
   };
   struct KeySpan {
     std::size_t offset;
     std::size_t size;
   };
+  struct Scratch {
+    std::string key_text;                    // the names of the members of every open object, one after another
+    std::vector<KeySpan> keys;               // the names of the open objects, innermost last
+    std::vector<ObjectStart> object_starts;  // one per open object, innermost last
+  };
+  static Scratch& thread_scratch() {
+    thread_local Scratch scratch;
+    return scratch;
+  }
 
   std::string_view key(const KeySpan& span) const noexcept { return {key_text_.data() + span.offset, span.size}; }
 
@@ -122,10 +138,11 @@ class StrictHandler {
   }
 
   bj::value_stack stack_;
-  std::string key_text_;                    // the names of the members of every open object, one after another
-  std::size_t key_begin_ = 0;               // where the name being read starts in key_text_
-  std::vector<KeySpan> keys_;               // the names of the open objects, innermost last
-  std::vector<ObjectStart> object_starts_;  // one per open object, innermost last
+  Scratch& scratch_;
+  std::string& key_text_ = scratch_.key_text;
+  std::vector<KeySpan>& keys_ = scratch_.keys;
+  std::vector<ObjectStart>& object_starts_ = scratch_.object_starts;
+  std::size_t key_begin_ = 0;  // where the name being read starts in key_text_
   bool duplicate_ = false;
   std::string duplicate_name_;
 };

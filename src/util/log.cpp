@@ -73,7 +73,7 @@ std::string format_log_line(LogFormat format, std::chrono::system_clock::time_po
 
 namespace {
 
-constexpr std::size_t kPendingFlushBytes = 16 * 1024;
+constexpr std::size_t kPendingFlushBytes = 64 * 1024;
 
 // This thread's lines not yet written; whole lines only, so a write never splits one.
 struct PendingLines {

@@ -30,7 +30,7 @@ void log(LogLevel level, std::string_view message);
 // Writes a line formatted by the caller (with its newline) when `level` is enabled.
 void write_log_line(LogLevel level, std::string_view line);
 // The same for lines written often (one per request): the line joins this thread's pending lines, which
-// are written together, in one write, when they pass 16 KiB, on flush_thread_log() and when the thread
+// are written together, in one write, when they pass 64 KiB, on flush_thread_log() and when the thread
 // ends. A write and a process-wide lock per request cost a fifth of /chat's throughput at 50 connections
 // (docs/performance.md). Each server worker flushes on its deadline sweep, so a line waits at most 250 ms.
 void append_log_line(LogLevel level, std::string_view line);

@@ -101,12 +101,15 @@ TEST_F(LogTest, AppendedLinesWaitForAFlushAndGoOutWholeInOrder) {
   EXPECT_EQ(after, "first\nsecond\n");
 }
 
-TEST_F(LogTest, AppendedLinesAreWrittenOnceTheyPass16KiB) {
+TEST_F(LogTest, AppendedLinesAreWrittenOnceTheyPass64KiB) {
   const std::string line(1000, 'x');
   ::testing::internal::CaptureStderr();
-  for (int i = 0; i < 17; ++i) append_log_line(LogLevel::info, line + "\n");  // 17017 bytes
+  for (int i = 0; i < 65; ++i) append_log_line(LogLevel::info, line + "\n");  // 65065 bytes: still pending
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ::testing::internal::CaptureStderr();
+  append_log_line(LogLevel::info, line + "\n");  // 66066 bytes
   const std::string out = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(out.size(), 17u * 1001u);
+  EXPECT_EQ(out.size(), 66u * 1001u);
   ::testing::internal::CaptureStderr();
   flush_thread_log();
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");

@@ -29,6 +29,7 @@
 
 #include "aws/event_stream/decoder.hpp"
 #include "aws/sigv4/signer.hpp"
+#include "support/eventually.hpp"
 #include "support/test_tls.hpp"
 #include "util/base64.hpp"
 #include "util/percent_encoding.hpp"
@@ -199,14 +200,7 @@ Reply post_unsigned(std::uint16_t port, const std::string& target, const std::st
 }
 
 // Waits (bounded) until `condition` holds; returns its last value.
-bool eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using test::eventually;
 
 std::vector<es::Message> decode(const std::string& body, boost::system::error_code& ec) {
   es::Decoder decoder;

@@ -1,5 +1,6 @@
 // The OpenAI-compatible test upstream's fault closes and its counters, over real loopback sockets.
 #include "openai/openai_upstream.hpp"
+#include "support/eventually.hpp"
 
 #include <gtest/gtest.h>
 
@@ -47,14 +48,7 @@ struct Connection {
   tcp::socket socket;
 };
 
-bool eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using test::eventually;
 
 TEST(OpenAiUpstream, DropClosesWithAFinAndResetWithARst) {
   OpenAiUpstream upstream;

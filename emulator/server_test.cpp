@@ -803,6 +803,7 @@ TEST_F(EmulatorTest, KeepAliveServesManyRequestsOnOneConnection) {
 
 TEST_F(EmulatorTest, ManyConcurrentConnections) {
   std::vector<std::thread> threads;
+  threads.reserve(16);
   std::atomic<int> ok{0};
   for (int i = 0; i < 16; ++i) {
     threads.emplace_back([&, i] {

@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -54,6 +55,15 @@ Service& service() {
   return *instance;
 }
 
+// A body labelled JSON is one JSON document in valid UTF-8 (Boost.JSON refuses invalid UTF-8 in strings):
+// whatever bytes a request carried, an error that quotes them stays JSON (issue 14, defect 4).
+void expect_json_body_is_json(const bhttp::response<bhttp::string_body>& response) {
+  if (!response[bhttp::field::content_type].starts_with("application/json")) return;
+  boost::system::error_code ec;
+  (void)boost::json::parse(response.body(), ec);
+  expect(!ec, "a body labelled application/json is not valid JSON in UTF-8");
+}
+
 // Parses the response at the start of `wire` and returns its length. Bodies are complete: chunked ones
 // end with their last chunk, others have their Content-Length or run to the close. A response to HEAD
 // announces a length but has no body; the harness does not track methods, so a head followed by nothing
@@ -66,7 +76,10 @@ std::size_t parse_response(std::string_view wire) {
   expect(!ec && parser.is_header_done(), "the server wrote a malformed or truncated response head");
   const unsigned status = parser.get().result_int();
   expect(status >= 100 && status <= 599, "a response status out of range");
-  if (parser.is_done()) return used;
+  if (parser.is_done()) {
+    expect_json_body_is_json(parser.get());
+    return used;
+  }
   const std::string_view rest = wire.substr(used);
   if (!parser.chunked() && (rest.empty() || rest.starts_with("HTTP/1."))) return used;
   parser.eager(true);
@@ -81,6 +94,7 @@ std::size_t parse_response(std::string_view wire) {
     used = wire.size();
   }
   expect(!ec && parser.is_done(), "the server wrote a malformed or truncated response body");
+  expect_json_body_is_json(parser.get());
   return used;
 }
 

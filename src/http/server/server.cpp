@@ -70,6 +70,7 @@ struct Server::Impl {
   Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
   net::awaitable<void> accept_loop();
   void hand_over(Worker& worker, int descriptor);
+  net::awaitable<void> pause_after_accept_error();
   void begin_shutdown();
   net::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
   net::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point until);
@@ -133,6 +134,12 @@ void Server::Impl::hand_over(Worker& worker, int descriptor) {
   });
 }
 
+// Out of file descriptors and similar: the accept loop backs off briefly instead of spinning.
+net::awaitable<void> Server::Impl::pause_after_accept_error() {
+  net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+  co_await pause.async_wait(as_tuple_awaitable);
+}
+
 // Waits until the listening socket is readable, then takes every pending connection with accept4 (the
 // listener is non-blocking), so that no socket object of another worker is touched on this thread.
 net::awaitable<void> Server::Impl::accept_loop() {
@@ -141,6 +148,7 @@ net::awaitable<void> Server::Impl::accept_loop() {
     if (ec || stopping.load()) {
       if (ec == net::error::operation_aborted || stopping.load()) co_return;
       util::log_warn("accept failed: " + ec.message());
+      co_await pause_after_accept_error();
       continue;
     }
     for (;;) {
@@ -150,9 +158,7 @@ net::awaitable<void> Server::Impl::accept_loop() {
         if (error == EAGAIN || error == EWOULDBLOCK) break;
         if (error == EINTR || error == ECONNABORTED) continue;
         util::log_warn("accept failed: " + std::system_category().message(error));
-        // Out of file descriptors and similar: back off briefly instead of spinning.
-        net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
-        co_await pause.async_wait(as_tuple_awaitable);
+        co_await pause_after_accept_error();
         break;
       }
       if (connections.load() >= options.limits.max_connections) {

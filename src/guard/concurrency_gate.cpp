@@ -36,7 +36,7 @@ std::shared_ptr<ConcurrencyGate> ConcurrencyGate::create(GateLimits limits) {
 
 ConcurrencyGate::Permit ConcurrencyGate::try_acquire() {
   std::lock_guard lock(mutex_);
-  if (limits_.max_concurrent == 0 || (in_use_ < limits_.max_concurrent && queue_.empty())) {
+  if (permit_free_locked()) {
     ++in_use_;
     return Permit(shared_from_this());
   }
@@ -48,7 +48,7 @@ net::awaitable<ConcurrencyGate::Permit> ConcurrencyGate::acquire() {
   std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(mutex_);
-    if (limits_.max_concurrent == 0 || (in_use_ < limits_.max_concurrent && queue_.empty())) {
+    if (permit_free_locked()) {
       ++in_use_;
       co_return Permit(shared_from_this());
     }

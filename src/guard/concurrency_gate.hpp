@@ -52,6 +52,10 @@ class ConcurrencyGate : public std::enable_shared_from_this<ConcurrencyGate> {
   struct Waiter;
   explicit ConcurrencyGate(GateLimits limits) : limits_(limits) {}
   void release() noexcept;
+  // A permit is free and nobody waits for one (or there is no cap). Called with mutex_ held.
+  bool permit_free_locked() const noexcept {
+    return limits_.max_concurrent == 0 || (in_use_ < limits_.max_concurrent && queue_.empty());
+  }
 
   GateLimits limits_;
   mutable std::mutex mutex_;

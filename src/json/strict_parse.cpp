@@ -158,21 +158,20 @@ ParseOutcome parse_request_json(std::string_view text, bj::storage_ptr storage) 
   bj::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size()) ec = bj::error::extra_data;
+  // The value is move-constructed, never assigned: assigning a value to one of another storage copies it
+  // (into the default heap), which would break the contract that its memory comes from `storage`.
+  if (!ec) return ParseOutcome{parser.handler().release(), ParseFailure::none, {}};
   ParseOutcome outcome;
-  if (ec) {
-    if (parser.handler().duplicate()) {
-      outcome.failure = ParseFailure::duplicate_key;
-      outcome.detail = parser.handler().duplicate_name();
-    } else if (ec == bj::error::too_deep) {
-      outcome.failure = ParseFailure::too_deep;
-      outcome.detail = ec.message();
-    } else {
-      outcome.failure = ParseFailure::syntax;
-      outcome.detail = ec.message();
-    }
-    return outcome;
+  if (parser.handler().duplicate()) {
+    outcome.failure = ParseFailure::duplicate_key;
+    outcome.detail = parser.handler().duplicate_name();
+  } else if (ec == bj::error::too_deep) {
+    outcome.failure = ParseFailure::too_deep;
+    outcome.detail = ec.message();
+  } else {
+    outcome.failure = ParseFailure::syntax;
+    outcome.detail = ec.message();
   }
-  outcome.value = parser.handler().release();
   return outcome;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <string>
 
 namespace llamachat::json_input {
@@ -67,6 +68,22 @@ TEST(StrictParse, HugeNumbersParseAsNumbers) {
   const ParseOutcome big = parse_request_json(R"({"n":123456789012345678901234567890})");
   ASSERT_EQ(big.failure, ParseFailure::none);
   EXPECT_TRUE(big.value.at("n").is_double());
+}
+
+// The value lives in the storage the caller gave (a stack buffer for /chat), not in a copy on the heap.
+TEST(StrictParse, TheValueUsesTheGivenStorage) {
+  unsigned char buffer[1024];
+  boost::json::monotonic_resource resource(buffer, sizeof buffer);
+  const boost::json::storage_ptr storage(&resource);
+  const ParseOutcome out =
+      parse_request_json(R"({"message":"a message longer than a small string","n":[1,2]})", storage);
+  ASSERT_EQ(out.failure, ParseFailure::none) << out.detail;
+  EXPECT_EQ(out.value.storage().get(), storage.get());
+  EXPECT_EQ(out.value.at("message").as_string().storage().get(), storage.get());
+  EXPECT_EQ(out.value.at("n").as_array().storage().get(), storage.get());
+  const char* text = out.value.at("message").as_string().data();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text);
+  EXPECT_TRUE(bytes >= buffer && bytes < buffer + sizeof buffer) << "the string was copied out of the buffer";
 }
 
 }  // namespace

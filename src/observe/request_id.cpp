@@ -15,21 +15,25 @@ bool acceptable_request_id(std::string_view id) noexcept {
   return true;
 }
 
-std::string generate_request_id() {
+void assign_request_id(std::string& id, std::string_view incoming) {
+  if (acceptable_request_id(incoming)) {
+    id.assign(incoming);
+    return;
+  }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";
-  std::string id(16, '0');
+  id.assign(16, '0');
   std::uint64_t v = rng();
   for (char& c : id) {
     c = hex[v & 0xf];
     v >>= 4;
   }
-  return id;
 }
 
-std::string request_id_for(std::string_view incoming) {
-  if (acceptable_request_id(incoming)) return std::string(incoming);
-  return generate_request_id();
+std::string generate_request_id() {
+  std::string id;
+  assign_request_id(id, {});
+  return id;
 }
 
 }  // namespace llamachat::observe

@@ -12,10 +12,12 @@ inline constexpr std::size_t kMaxRequestIdLength = 64;
 // 1 to 64 characters from [A-Za-z0-9._:-] (covers UUIDs, AWS request ids, W3C trace ids).
 bool acceptable_request_id(std::string_view id) noexcept;
 
-// 16 random lower-case hex digits (per-thread generator).
-std::string generate_request_id();
+// Sets `id` to `incoming` when acceptable, else to 16 random lower-case hex digits (per-thread
+// generator). It reuses the capacity of `id`: a connection keeps one id string for all its requests, so
+// a request's id costs no allocation.
+void assign_request_id(std::string& id, std::string_view incoming);
 
-// `incoming` when acceptable, else a generated id.
-std::string request_id_for(std::string_view incoming);
+// A generated id (as assign_request_id with nothing acceptable given).
+std::string generate_request_id();
 
 }  // namespace llamachat::observe

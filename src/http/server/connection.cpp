@@ -150,7 +150,7 @@ class Connection final : public Exchange {
       record_.started = SteadyClock::now();
       finished_ = false;
       interrupted_ = false;
-      request_id_ = observe::request_id_for(request_["X-Request-Id"]);
+      observe::assign_request_id(request_id_, request_["X-Request-Id"]);
       phase_ = Phase::handling;
       if (server_.stopping.load()) close_after();
       bool failed = false;
@@ -484,7 +484,7 @@ class Connection final : public Exchange {
     record_.started = SteadyClock::now();
     record_.status = response.result_int();
     finished_ = false;
-    request_id_ = observe::generate_request_id();
+    observe::assign_request_id(request_id_, {});
     const Send send = prepare_whole(response.version(), response.result_int(), response.reason(), response.base(),
                                     response.body().size(), false);
     co_await write_whole(send, std::move(response.body()));

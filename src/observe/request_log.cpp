@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string_view>
 
 #include "util/clock.hpp"
 #include "util/json_text.hpp"
@@ -26,12 +27,29 @@ void append_millis(std::string& out, std::chrono::microseconds value) {
   out += static_cast<char>('0' + rest % 10);
 }
 
-// Writes `"key":` (JSON) or ` key=` (text) and reports whether the value follows.
+// A field's name as each format writes it before the value, spelled out whole so that it costs one
+// append: `,"name":` in JSON and ` name=` in text.
+struct FieldKey {
+  std::string_view json;
+  std::string_view text;
+};
+constexpr FieldKey kRequestId{R"(,"request_id":)", " request_id="};
+constexpr FieldKey kUpstreamRequestId{R"(,"upstream_request_id":)", " upstream_request_id="};
+constexpr FieldKey kMethod{R"(,"method":)", " method="};
+constexpr FieldKey kRoute{R"(,"route":)", " route="};
+constexpr FieldKey kStatus{R"(,"status":)", " status="};
+constexpr FieldKey kModel{R"(,"model":)", " model="};
+constexpr FieldKey kInputTokens{R"(,"input_tokens":)", " input_tokens="};
+constexpr FieldKey kOutputTokens{R"(,"output_tokens":)", " output_tokens="};
+constexpr FieldKey kTtftMs{R"(,"ttft_ms":)", " ttft_ms="};
+constexpr FieldKey kDurationMs{R"(,"duration_ms":)", " duration_ms="};
+
+// Writes a field's key and value; an unknown value is null in JSON and left out in text.
 class LineWriter {
  public:
   LineWriter(util::LogFormat format, std::string& out) : json_(format == util::LogFormat::json), out_(out) {}
 
-  void text(std::string_view key, std::string_view value) {
+  void text(const FieldKey& key, std::string_view value) {
     if (value.empty()) return null(key);
     begin(key);
     if (json_) {
@@ -40,30 +58,20 @@ class LineWriter {
       append_text_value(value);
     }
   }
-  void number(std::string_view key, std::optional<std::uint64_t> value) {
+  void number(const FieldKey& key, std::optional<std::uint64_t> value) {
     if (!value) return null(key);
     begin(key);
     append_number(out_, *value);
   }
-  void millis(std::string_view key, std::optional<std::chrono::microseconds> value) {
+  void millis(const FieldKey& key, std::optional<std::chrono::microseconds> value) {
     if (!value) return null(key);
     begin(key);
     append_millis(out_, *value);
   }
 
  private:
-  void begin(std::string_view key) {
-    if (json_) {
-      out_ += ",\"";
-      out_ += key;
-      out_ += "\":";
-    } else {
-      out_ += ' ';
-      out_ += key;
-      out_ += '=';
-    }
-  }
-  void null(std::string_view key) {
+  void begin(const FieldKey& key) { out_ += json_ ? key.json : key.text; }
+  void null(const FieldKey& key) {
     if (!json_) return;
     begin(key);
     out_ += "null";
@@ -94,16 +102,16 @@ void append_request_line(std::string& line, util::LogFormat format, const Reques
   }
   const RequestRecord& r = fields.record;
   LineWriter w(format, line);
-  w.text("request_id", fields.request_id);
-  w.text("upstream_request_id", r.upstream_request_id.view());
-  w.text("method", fields.method);
-  w.text("route", route_name(r.route));
-  w.number("status", r.status);
-  w.text("model", fields.model);
-  w.number("input_tokens", r.input_tokens);
-  w.number("output_tokens", r.output_tokens);
-  w.millis("ttft_ms", r.ttft);
-  w.millis("duration_ms", r.duration);
+  w.text(kRequestId, fields.request_id);
+  w.text(kUpstreamRequestId, r.upstream_request_id.view());
+  w.text(kMethod, fields.method);
+  w.text(kRoute, route_name(r.route));
+  w.number(kStatus, r.status);
+  w.text(kModel, fields.model);
+  w.number(kInputTokens, r.input_tokens);
+  w.number(kOutputTokens, r.output_tokens);
+  w.millis(kTtftMs, r.ttft);
+  w.millis(kDurationMs, r.duration);
   line += format == util::LogFormat::json ? "}\n" : "\n";
 }
 

@@ -116,23 +116,80 @@ def sh(args, timeout=30):
 # ---------------------------------------------------------------- processes
 
 class Proc:
-    """A server started by this script; its "listening on 127.0.0.1:<port>" line gives the port."""
+    """A server started by this script; its "listening on 127.0.0.1:<port>" line gives the port.
 
-    def __init__(self, name, args, env, workdir, kind):
+    Its output goes to <workdir>/<name>.log, one of two ways (`log_to`):
+    - "file": the process writes the file itself;
+    - "pipe": the process writes into a pipe, as under a container platform (App Runner and ECS hand a
+      task's stdout and stderr to their log router through a pipe), and a thread of this script drains it.
+      The first and last LOG_KEEP bytes are kept and written to the file when the process stops.
+    llamachat logs one line per request (tens of MB a second under load), so its destination has a cost of
+    its own: page-cache and ext4 work for a file, a reader's copies for a pipe. --server-log picks it for
+    llamachat; the figures of both are in docs/performance.md ("The production round").
+    """
+
+    LOG_KEEP = 64 * 1024
+
+    def __init__(self, name, args, env, workdir, kind, log_to="file"):
         self.name, self.kind = name, kind
         self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log_to = log_to
         self.log_file = open(self.log_path, "w")
+        self.log_head, self.log_tail, self.log_bytes = bytearray(), bytearray(), 0
+        self.log_lock = threading.Lock()
+        out = self.log_file
+        read_end = None
+        if log_to == "pipe":
+            read_end, out = os.pipe()
         self.started = time.monotonic()
-        self.popen = subprocess.Popen(args, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
+        self.popen = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL)
+        self.drain = None
+        if read_end is not None:
+            os.close(out)
+            self.drain = threading.Thread(target=self._drain, args=(read_end,), daemon=True)
+            self.drain.start()
         self.pid = self.popen.pid
         self.port = None
+
+    def _drain(self, fd):
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while True:
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    return
+                with self.log_lock:
+                    self.log_bytes += len(chunk)
+                    room = self.LOG_KEEP - len(self.log_head)
+                    if room > 0:
+                        self.log_head += chunk[:room]
+                        chunk = chunk[room:]
+                    self.log_tail += chunk
+                    if len(self.log_tail) > self.LOG_KEEP:
+                        del self.log_tail[:len(self.log_tail) - self.LOG_KEEP]
+
+    def log_text(self):
+        """What the process has written so far (in "pipe" mode: its first LOG_KEEP bytes)."""
+        if self.log_to == "pipe":
+            with self.log_lock:
+                return bytes(self.log_head).decode("utf-8", "replace")
+        with open(self.log_path) as f:
+            return f.read()
+
+    def output_bytes(self):
+        """Bytes the process has written to its output so far."""
+        if self.log_to == "pipe":
+            with self.log_lock:
+                return self.log_bytes
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
 
     def wait_port(self, timeout=10.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with open(self.log_path) as f:
-                m = re.search(r"listening on 127\.0\.0\.1:(\d+)", f.read())
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log_text())
             if m:
                 self.port = int(m.group(1))
                 return self.port
@@ -149,6 +206,14 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(timeout=5)
+        if self.drain is not None:
+            self.drain.join(timeout=5)
+            with self.log_lock:
+                self.log_file.write(bytes(self.log_head).decode("utf-8", "replace"))
+                left_out = self.log_bytes - len(self.log_head) - len(self.log_tail)
+                if left_out > 0:
+                    self.log_file.write(f"[... {left_out:,} bytes left out by bench/run.py ...]\n")
+                self.log_file.write(bytes(self.log_tail).decode("utf-8", "replace"))
         self.log_file.close()
 
     # /proc figures, summed over the process and its direct children (nginx's workers).
@@ -221,9 +286,9 @@ def llamachat_env(upstream_port):
     return env
 
 
-def start_llamachat(bins, workdir, upstream_port, tag):
+def start_llamachat(bins, workdir, upstream_port, tag, log_to):
     p = Proc(f"llamachat-{tag}", [bins["llamachat"], "--host", "127.0.0.1", "--port", "0"],
-             llamachat_env(upstream_port), workdir, "llamachat port")
+             llamachat_env(upstream_port), workdir, "llamachat port", log_to)
     p.wait_port()
     return p
 
@@ -642,6 +707,8 @@ def render(info, load, base_load, extra, args, load_before, load_after):
     L.append(f"| load average (1 min) | {load_before:.2f} before, {load_after:.2f} after |")
     L.append(f"| settings | {args.duration} s per run, median of {args.repeat} interleaved repetitions; "
              f"fake upstream and llamachat with one worker thread per CPU |")
+    L.append(f"| llamachat output | {SERVER_LOG_TEXT[args.server_log]}; "
+             f"{info['log_bytes'] / 1e6:,.1f} MB written by the current build in the load table |")
     if args.rows:
         L.append(f"| rows | {args.rows} (with their ceilings); the other sections were not run |")
     L.append("")
@@ -793,6 +860,13 @@ def render_sections(load, extra, args):
     return L
 
 
+SERVER_LOG_TEXT = {
+    "file": "its request log (one JSON line per request) into a file on this machine's disk (`--server-log file`)",
+    "pipe": "its request log (one JSON line per request) into a pipe that bench/run.py drains, as a container "
+            "platform's log router does (`--server-log pipe`)",
+}
+
+
 def render_commands(args):
     L = ["## Commands\n"]
     L.append("Run by `bench/run.py` (through `make bench`); ports are chosen by the kernel.\n")
@@ -829,6 +903,9 @@ def main():
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--micro-min-time", default="0.2")
     ap.add_argument("--no-nginx", action="store_true", help="skip the nginx reference rows")
+    ap.add_argument("--server-log", choices=("file", "pipe"), default="file",
+                    help="where llamachat's output (one log line per request) goes: a file in the work directory "
+                         "(default), or a pipe drained by this script, as under a container platform")
     ap.add_argument("--quick", action="store_true", help="short runs, one repetition (a smoke test, not a result)")
     ap.add_argument("--rows", help=ROWS_HELP)
     ap.add_argument("--baseline-bin", help="a second llamachat binary (bench/run.sh --baseline REV builds it) whose "
@@ -888,11 +965,11 @@ def main():
         info = machine_info(bins, build)
         up0 = start_upstream(bins, workdir, 0, "0ms")
         procs.append(up0)
-        chat0 = start_llamachat(bins, workdir, up0.port, "fast")
+        chat0 = start_llamachat(bins, workdir, up0.port, "fast", args.server_log)
         procs.append(chat0)
         base0 = None
         if args.baseline_bin:
-            base0 = start_llamachat({"llamachat": args.baseline_bin}, workdir, up0.port, "baseline")
+            base0 = start_llamachat({"llamachat": args.baseline_bin}, workdir, up0.port, "baseline", args.server_log)
             procs.append(base0)
         nginx = None
         if any(ep.target == "nginx" for ep, _ in rows):
@@ -911,6 +988,7 @@ def main():
             wrk(nginx.port, "POST", INVOKE_PATH, UPSTREAM_BODY, 50, 1)
         load, base_load = load_table({"upstream": up0, "llamachat": chat0, "baseline": base0, "nginx": nginx}, rows,
                                      args)
+        info["log_bytes"] = chat0.output_bytes()
         if nginx:
             nginx.stop()
             procs.remove(nginx)
@@ -940,7 +1018,7 @@ def other_sections(bins, workdir, up0, chat0, base0, procs, args):
 
     up1 = start_upstream(bins, workdir, 1000, "1000ms")
     procs.append(up1)
-    chat1 = start_llamachat(bins, workdir, up1.port, "slow")
+    chat1 = start_llamachat(bins, workdir, up1.port, "slow", args.server_log)
     procs.append(chat1)
     log(f"slow fake upstream (1 s) on {up1.port}; llamachat in front of it on {chat1.port}")
     slow = slow_latency(up1, chat1, args)

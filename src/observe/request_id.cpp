@@ -30,10 +30,4 @@ void assign_request_id(std::string& id, std::string_view incoming) {
   }
 }
 
-std::string generate_request_id() {
-  std::string id;
-  assign_request_id(id, {});
-  return id;
-}
-
 }  // namespace llamachat::observe

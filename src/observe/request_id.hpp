@@ -17,7 +17,4 @@ bool acceptable_request_id(std::string_view id) noexcept;
 // a request's id costs no allocation.
 void assign_request_id(std::string& id, std::string_view incoming);
 
-// A generated id (as assign_request_id with nothing acceptable given).
-std::string generate_request_id();
-
 }  // namespace llamachat::observe

@@ -121,6 +121,7 @@ TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
   std::atomic<int> most{0};
   std::atomic<int> served{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       net::io_context ctx;
@@ -133,6 +134,52 @@ TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
   EXPECT_LE(most.load(), 3);
   EXPECT_GE(most.load(), 1);
   EXPECT_EQ(gate->in_use(), 0u);
+}
+
+// The router's way, on several threads: try_acquire first, acquire only when it fails. The cap holds,
+// and every permit given back reaches a queued caller: none is left to time out while permits are free
+// (the wait, far longer than the test, would make such a caller a refusal).
+net::awaitable<void> try_then_hold(std::shared_ptr<ConcurrencyGate> gate, std::atomic<int>& holders,
+                                   std::atomic<int>& most, std::atomic<int>& served, std::atomic<int>& refused) {
+  auto permit = gate->try_acquire();
+  if (!permit) permit = co_await gate->acquire();
+  if (!permit) {
+    refused.fetch_add(1);
+    co_return;
+  }
+  const int now = holders.fetch_add(1) + 1;
+  int seen = most.load();
+  while (now > seen && !most.compare_exchange_weak(seen, now)) {
+  }
+  co_await net::post(co_await net::this_coro::executor, net::use_awaitable);  // yield while holding
+  holders.fetch_sub(1);
+  served.fetch_add(1);
+}
+
+TEST(ConcurrencyGate, TryAcquireAndAcquireTogetherAcrossThreadsLoseNoHandOver) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  auto gate = ConcurrencyGate::create({2, kThreads * kPerThread, std::chrono::milliseconds(60s)});
+  std::atomic<int> holders{0};
+  std::atomic<int> most{0};
+  std::atomic<int> served{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      net::io_context ctx;
+      for (int i = 0; i < kPerThread; ++i)
+        net::co_spawn(ctx, try_then_hold(gate, holders, most, served, refused), net::detached);
+      ctx.run();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(served.load(), kThreads * kPerThread);
+  EXPECT_LE(most.load(), 2);
+  EXPECT_EQ(gate->in_use(), 0u);
+  EXPECT_EQ(gate->waiting(), 0u);
 }
 
 }  // namespace

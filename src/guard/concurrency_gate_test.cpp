@@ -98,86 +98,73 @@ TEST(ConcurrencyGate, NoQueueMeansRefusingAtOnce) {
   EXPECT_FALSE(second);
 }
 
-// Callers on several threads, each with its own io_context: never more holders than the cap, and every
-// caller eventually gets a permit (the queue is as long as the number of callers, the wait unbounded).
-net::awaitable<void> hold_briefly(std::shared_ptr<ConcurrencyGate> gate, std::atomic<int>& holders,
-                                  std::atomic<int>& most, std::atomic<int>& served) {
-  auto permit = co_await gate->acquire();
-  if (!permit) co_return;
-  const int now = holders.fetch_add(1) + 1;
-  int seen = most.load();
-  while (now > seen && !most.compare_exchange_weak(seen, now)) {
+// Callers on several threads, each with its own io_context, each holding its permit across one yield.
+struct CrossThreadRun {
+  std::atomic<int> holders{0};
+  std::atomic<int> most{0};  // the most holders seen at once
+  std::atomic<int> served{0};
+  std::atomic<int> refused{0};
+};
+
+enum class Taking { acquire, try_then_acquire /* the router's way */ };
+
+net::awaitable<void> hold_briefly(std::shared_ptr<ConcurrencyGate> gate, CrossThreadRun& run, Taking taking) {
+  ConcurrencyGate::Permit permit;
+  if (taking == Taking::try_then_acquire) permit = gate->try_acquire();
+  if (!permit) permit = co_await gate->acquire();
+  if (!permit) {
+    run.refused.fetch_add(1);
+    co_return;
+  }
+  const int now = run.holders.fetch_add(1) + 1;
+  int seen = run.most.load();
+  while (now > seen && !run.most.compare_exchange_weak(seen, now)) {
   }
   co_await net::post(co_await net::this_coro::executor, net::use_awaitable);  // yield while holding
-  holders.fetch_sub(1);
-  served.fetch_add(1);
+  run.holders.fetch_sub(1);
+  run.served.fetch_add(1);
 }
 
+void run_across_threads(const std::shared_ptr<ConcurrencyGate>& gate, CrossThreadRun& run, Taking taking,
+                        int threads_count, int callers_per_thread) {
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(threads_count));
+  for (int t = 0; t < threads_count; ++t) {
+    threads.emplace_back([&] {
+      net::io_context ctx;
+      for (int i = 0; i < callers_per_thread; ++i) net::co_spawn(ctx, hold_briefly(gate, run, taking), net::detached);
+      ctx.run();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+// Never more holders than the cap, and every caller eventually gets a permit (the queue is as long as the
+// number of callers, the wait unbounded).
 TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 200;
   auto gate = ConcurrencyGate::create({3, kThreads * kPerThread, std::chrono::milliseconds(1h)});
-  std::atomic<int> holders{0};
-  std::atomic<int> most{0};
-  std::atomic<int> served{0};
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      net::io_context ctx;
-      for (int i = 0; i < kPerThread; ++i) net::co_spawn(ctx, hold_briefly(gate, holders, most, served), net::detached);
-      ctx.run();
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(served.load(), kThreads * kPerThread);
-  EXPECT_LE(most.load(), 3);
-  EXPECT_GE(most.load(), 1);
+  CrossThreadRun run;
+  run_across_threads(gate, run, Taking::acquire, kThreads, kPerThread);
+  EXPECT_EQ(run.served.load(), kThreads * kPerThread);
+  EXPECT_LE(run.most.load(), 3);
+  EXPECT_GE(run.most.load(), 1);
   EXPECT_EQ(gate->in_use(), 0u);
 }
 
-// The router's way, on several threads: try_acquire first, acquire only when it fails. The cap holds,
-// and every permit given back reaches a queued caller: none is left to time out while permits are free
-// (the wait, far longer than the test, would make such a caller a refusal).
-net::awaitable<void> try_then_hold(std::shared_ptr<ConcurrencyGate> gate, std::atomic<int>& holders,
-                                   std::atomic<int>& most, std::atomic<int>& served, std::atomic<int>& refused) {
-  auto permit = gate->try_acquire();
-  if (!permit) permit = co_await gate->acquire();
-  if (!permit) {
-    refused.fetch_add(1);
-    co_return;
-  }
-  const int now = holders.fetch_add(1) + 1;
-  int seen = most.load();
-  while (now > seen && !most.compare_exchange_weak(seen, now)) {
-  }
-  co_await net::post(co_await net::this_coro::executor, net::use_awaitable);  // yield while holding
-  holders.fetch_sub(1);
-  served.fetch_add(1);
-}
-
+// The router's way: try_acquire first, acquire only when it fails. The cap holds, and every permit given
+// back reaches a queued caller: none is left to time out while permits are free (the wait, far longer
+// than the test, would make such a caller a refusal).
 TEST(ConcurrencyGate, TryAcquireAndAcquireTogetherAcrossThreadsLoseNoHandOver) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 500;
   auto gate = ConcurrencyGate::create({2, kThreads * kPerThread, std::chrono::milliseconds(60s)});
-  std::atomic<int> holders{0};
-  std::atomic<int> most{0};
-  std::atomic<int> served{0};
-  std::atomic<int> refused{0};
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      net::io_context ctx;
-      for (int i = 0; i < kPerThread; ++i)
-        net::co_spawn(ctx, try_then_hold(gate, holders, most, served, refused), net::detached);
-      ctx.run();
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(refused.load(), 0);
-  EXPECT_EQ(served.load(), kThreads * kPerThread);
-  EXPECT_LE(most.load(), 2);
+  CrossThreadRun run;
+  run_across_threads(gate, run, Taking::try_then_acquire, kThreads, kPerThread);
+  EXPECT_EQ(run.refused.load(), 0);
+  EXPECT_EQ(run.served.load(), kThreads * kPerThread);
+  EXPECT_LE(run.most.load(), 2);
   EXPECT_EQ(gate->in_use(), 0u);
   EXPECT_EQ(gate->waiting(), 0u);
 }

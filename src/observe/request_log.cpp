@@ -1,6 +1,7 @@
 #include "observe/request_log.hpp"
 
 #include <charconv>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -27,29 +28,55 @@ void append_millis(std::string& out, std::chrono::microseconds value) {
   out += static_cast<char>('0' + rest % 10);
 }
 
-// A field's name as each format writes it before the value, spelled out whole so that it costs one
-// append: `,"name":` in JSON and ` name=` in text.
-struct FieldKey {
+// How each format writes a field's name before its value: `,"name":` in JSON and ` name=` in text.
+struct KeySpelling {
   std::string_view json;
   std::string_view text;
 };
-constexpr FieldKey kRequestId{R"(,"request_id":)", " request_id="};
-constexpr FieldKey kUpstreamRequestId{R"(,"upstream_request_id":)", " upstream_request_id="};
-constexpr FieldKey kMethod{R"(,"method":)", " method="};
-constexpr FieldKey kRoute{R"(,"route":)", " route="};
-constexpr FieldKey kStatus{R"(,"status":)", " status="};
-constexpr FieldKey kModel{R"(,"model":)", " model="};
-constexpr FieldKey kInputTokens{R"(,"input_tokens":)", " input_tokens="};
-constexpr FieldKey kOutputTokens{R"(,"output_tokens":)", " output_tokens="};
-constexpr FieldKey kTtftMs{R"(,"ttft_ms":)", " ttft_ms="};
-constexpr FieldKey kDurationMs{R"(,"duration_ms":)", " duration_ms="};
+
+// Both spellings of one field's name, built from the name at compile time, so that writing a key costs
+// one append and the two formats cannot disagree on a name. N counts the name's terminating NUL.
+template <std::size_t N>
+class FieldKey {
+ public:
+  consteval FieldKey(const char (&name)[N]) {  // NOLINT(google-explicit-constructor): the table reads as names
+    json_[0] = ',';
+    json_[1] = '"';
+    text_[0] = ' ';
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+      json_[2 + i] = name[i];
+      text_[1 + i] = name[i];
+    }
+    json_[N + 1] = '"';
+    json_[N + 2] = ':';
+    text_[N] = '=';
+  }
+  constexpr operator KeySpelling() const noexcept {  // NOLINT(google-explicit-constructor)
+    return {{json_, N + 3}, {text_, N + 1}};
+  }
+
+ private:
+  char json_[N + 3]{};
+  char text_[N + 1]{};
+};
+
+constexpr FieldKey kRequestId{"request_id"};
+constexpr FieldKey kUpstreamRequestId{"upstream_request_id"};
+constexpr FieldKey kMethod{"method"};
+constexpr FieldKey kRoute{"route"};
+constexpr FieldKey kStatus{"status"};
+constexpr FieldKey kModel{"model"};
+constexpr FieldKey kInputTokens{"input_tokens"};
+constexpr FieldKey kOutputTokens{"output_tokens"};
+constexpr FieldKey kTtftMs{"ttft_ms"};
+constexpr FieldKey kDurationMs{"duration_ms"};
 
 // Writes a field's key and value; an unknown value is null in JSON and left out in text.
 class LineWriter {
  public:
   LineWriter(util::LogFormat format, std::string& out) : json_(format == util::LogFormat::json), out_(out) {}
 
-  void text(const FieldKey& key, std::string_view value) {
+  void text(KeySpelling key, std::string_view value) {
     if (value.empty()) return null(key);
     begin(key);
     if (json_) {
@@ -58,20 +85,20 @@ class LineWriter {
       append_text_value(value);
     }
   }
-  void number(const FieldKey& key, std::optional<std::uint64_t> value) {
+  void number(KeySpelling key, std::optional<std::uint64_t> value) {
     if (!value) return null(key);
     begin(key);
     append_number(out_, *value);
   }
-  void millis(const FieldKey& key, std::optional<std::chrono::microseconds> value) {
+  void millis(KeySpelling key, std::optional<std::chrono::microseconds> value) {
     if (!value) return null(key);
     begin(key);
     append_millis(out_, *value);
   }
 
  private:
-  void begin(const FieldKey& key) { out_ += json_ ? key.json : key.text; }
-  void null(const FieldKey& key) {
+  void begin(KeySpelling key) { out_ += json_ ? key.json : key.text; }
+  void null(KeySpelling key) {
     if (!json_) return;
     begin(key);
     out_ += "null";

@@ -139,34 +139,33 @@ void run_across_threads(const std::shared_ptr<ConcurrencyGate>& gate, CrossThrea
   for (auto& thread : threads) thread.join();
 }
 
-// Never more holders than the cap, and every caller eventually gets a permit (the queue is as long as the
-// number of callers, the wait unbounded).
-TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
-  constexpr int kThreads = 4;
-  constexpr int kPerThread = 200;
-  auto gate = ConcurrencyGate::create({3, kThreads * kPerThread, std::chrono::milliseconds(1h)});
-  CrossThreadRun run;
-  run_across_threads(gate, run, Taking::acquire, kThreads, kPerThread);
-  EXPECT_EQ(run.served.load(), kThreads * kPerThread);
-  EXPECT_LE(run.most.load(), 3);
+// What every cross-thread run must end with: each caller served (none refused), never more holders than
+// the cap (and at least one), and the gate back at rest.
+void expect_all_served_within_cap(const ConcurrencyGate& gate, const CrossThreadRun& run, int callers, int cap) {
+  EXPECT_EQ(run.refused.load(), 0);
+  EXPECT_EQ(run.served.load(), callers);
+  EXPECT_LE(run.most.load(), cap);
   EXPECT_GE(run.most.load(), 1);
-  EXPECT_EQ(gate->in_use(), 0u);
+  EXPECT_EQ(gate.in_use(), 0u);
+  EXPECT_EQ(gate.waiting(), 0u);
 }
 
-// The router's way: try_acquire first, acquire only when it fails. The cap holds, and every permit given
-// back reaches a queued caller: none is left to time out while permits are free (the wait, far longer
-// than the test, would make such a caller a refusal).
-TEST(ConcurrencyGate, TryAcquireAndAcquireTogetherAcrossThreadsLoseNoHandOver) {
-  constexpr int kThreads = 4;
-  constexpr int kPerThread = 500;
-  auto gate = ConcurrencyGate::create({2, kThreads * kPerThread, std::chrono::milliseconds(60s)});
+// acquire only, with a queue as long as the number of callers and an unbounded wait.
+TEST(ConcurrencyGate, NeverExceedsTheCapAcrossThreads) {
+  auto gate = ConcurrencyGate::create({3, 4 * 200, std::chrono::milliseconds(1h)});
   CrossThreadRun run;
-  run_across_threads(gate, run, Taking::try_then_acquire, kThreads, kPerThread);
-  EXPECT_EQ(run.refused.load(), 0);
-  EXPECT_EQ(run.served.load(), kThreads * kPerThread);
-  EXPECT_LE(run.most.load(), 2);
-  EXPECT_EQ(gate->in_use(), 0u);
-  EXPECT_EQ(gate->waiting(), 0u);
+  run_across_threads(gate, run, Taking::acquire, 4, 200);
+  expect_all_served_within_cap(*gate, run, 4 * 200, 3);
+}
+
+// The router's way: try_acquire first, acquire only when it fails. Every permit given back reaches a
+// queued caller: none is left to time out while permits are free (the wait, far longer than the test,
+// would make such a caller a refusal).
+TEST(ConcurrencyGate, TryAcquireAndAcquireTogetherAcrossThreadsLoseNoHandOver) {
+  auto gate = ConcurrencyGate::create({2, 4 * 500, std::chrono::milliseconds(60s)});
+  CrossThreadRun run;
+  run_across_threads(gate, run, Taking::try_then_acquire, 4, 500);
+  expect_all_served_within_cap(*gate, run, 4 * 500, 2);
 }
 
 }  // namespace

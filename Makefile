@@ -13,6 +13,10 @@ JOBS ?= $(shell nproc)
 COVERAGE_MIN ?= 85
 FUZZ_SECONDS ?= 60
 TSAN_THREADS ?= 4
+# What a complete build takes on disk, measured on a fresh clone (README, "Development"): make test and make tsan
+# stop at once with a clear message when the disk cannot hold what is left to build (scripts/check_disk.sh).
+DISK_TEST_MIB ?= 5600
+DISK_TSAN_MIB ?= 1600
 # Left out of make tsan: a backpressure test whose emulator must build a 30 MB stream before the first
 # event, which takes longer than the test's first deadline under ThreadSanitizer; it has no threads of
 # interest (one connection) and runs in make test under ASan.
@@ -37,6 +41,7 @@ run: build
 	exec build/release/src/llamachat
 
 test: setup-test
+	scripts/check_disk.sh build/test $(DISK_TEST_MIB)
 	cmake --preset test
 	cmake --build --preset test -j $(JOBS)
 	find build/test -name '*.gcda' -delete
@@ -59,6 +64,7 @@ fuzz: setup-fuzz
 
 # The unit and integration tests under ThreadSanitizer; every service they start runs TSAN_THREADS workers.
 tsan: setup-test
+	scripts/check_disk.sh build/tsan $(DISK_TSAN_MIB)
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS)
 	LLAMACHAT_THREADS=$(TSAN_THREADS) ctest --preset tsan -j $(JOBS) -L 'unit|integration' -E '$(TSAN_EXCLUDE)'

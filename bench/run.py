@@ -26,7 +26,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -957,7 +956,11 @@ def main():
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     args.nofile = nofile
 
-    workdir = tempfile.mkdtemp(prefix="llamachat-bench-")
+    # The servers' logs of this run, beside the build and replaced by the next run: a long run's logs reach
+    # hundreds of MB, and a fresh temporary directory per run once filled the disk.
+    workdir = os.path.join(build, "bench-run")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
     procs = []
     load_before = os.getloadavg()[0]
     extra = None

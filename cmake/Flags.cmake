@@ -1,6 +1,9 @@
 # One INTERFACE target carries our warnings and instrumentation; nothing touches global flags.
 add_library(llamachat_flags INTERFACE)
 target_compile_options(llamachat_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+# The compiler hands its assembly to the assembler through a pipe, not a file in $TMPDIR: a build then needs
+# no space outside its build directory (a full /tmp once stopped CI mid-build with "error writing to /tmp/cc….s").
+target_compile_options(llamachat_flags INTERFACE -pipe)
 # Boost.Asio/Beast configuration shared by every target.
 target_compile_definitions(llamachat_flags INTERFACE
   BOOST_ASIO_NO_DEPRECATED

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Fails early, and says why, when a build cannot fit on the disk.
-#   scripts/check_disk.sh <build dir> <MiB the complete build takes>
+#   scripts/check_disk.sh <build dir> <MiB the complete build takes> [<MiB the tests need in $TMPDIR>]
 # A build that runs out of space fails minutes in with errors that name the disk only in passing
 # ("error writing to /tmp/cc….s", assembler assertions, missing objects). This check compares what the build
 # still has to write (its full size less what <build dir> already holds, so an incremental build needs
-# little) with the space free on the filesystem that holds <build dir>, and with $TMPDIR's, which tests use.
-# The sizes passed in by the Makefile were measured on a fresh clone (docs/testing.md, "Disk").
-# LLAMACHAT_DISK_CHECK=off skips it.
+# little) with the space free on the filesystem that holds <build dir>, and the tests' temporary files
+# (256 MiB unless given) with what $TMPDIR's filesystem has free.
+# The Makefile's sizes were measured on a fresh clone (README, "Development"). LLAMACHAT_DISK_CHECK=off skips it.
 set -euo pipefail
-build_dir=${1:?usage: $0 <build dir> <MiB needed>}
-need_mib=${2:?usage: $0 <build dir> <MiB needed>}
-tmp_need_mib=256
+usage="usage: $0 <build dir> <MiB needed> [<MiB needed in \$TMPDIR>]"
+build_dir=${1:?$usage}
+need_mib=${2:?$usage}
+tmp_need_mib=${3:-256}
 
 [[ "${LLAMACHAT_DISK_CHECK:-on}" == off ]] && exit 0
 

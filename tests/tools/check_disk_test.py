@@ -12,12 +12,12 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "check_d
 BEYOND_ANY_DISK_MIB = str(1 << 40)
 
 
-def run(build_dir, need_mib, **env):
+def run(build_dir, need_mib, *tmp_need_mib, **env):
     full_env = dict(os.environ)
     full_env.pop("LLAMACHAT_DISK_CHECK", None)
     full_env.update(env)
-    return subprocess.run(["bash", SCRIPT, build_dir, need_mib], env=full_env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(["bash", SCRIPT, build_dir, need_mib, *tmp_need_mib], env=full_env, capture_output=True,
+                          text=True, timeout=60)
 
 
 class CheckDisk(unittest.TestCase):
@@ -46,6 +46,13 @@ class CheckDisk(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result)
         self.assertRegex(result.stdout, rf"{self.build_dir}: \d+ MiB free, about 1 MiB still to write; "
                                         rf"{self.tmp.name}: \d+ MiB free")
+
+    def test_too_little_room_for_the_tests_temporary_files_is_refused_naming_tmpdir(self):
+        result = run(self.build_dir, "1", BEYOND_ANY_DISK_MIB, TMPDIR=self.tmp.name)
+        self.assertEqual(result.returncode, 1, result)
+        self.assertRegex(result.stderr, rf"under {self.tmp.name}, which has \d+ MiB free; "
+                                        rf"they need about {BEYOND_ANY_DISK_MIB} MiB")
+        self.assertNotIn("needs about", result.stderr)  # the build itself fits
 
     def test_the_check_can_be_switched_off(self):
         result = run(self.build_dir, BEYOND_ANY_DISK_MIB, LLAMACHAT_DISK_CHECK="off")
